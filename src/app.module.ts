@@ -1,0 +1,32 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AuthModule } from './auth/auth.module.js';
+import { validateEnv } from './config/env.validation.js';
+import { DatabaseModule } from './database/database.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({})
+export class AppModule {
+  /**
+   * @param overrides settings that win over the environment and .env (tests use them to set up
+   *   a database or short session lifetimes without touching process.env).
+   */
+  static forRoot(overrides: Record<string, string> = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          cache: true,
+          skipProcessEnv: true,
+          validate: (raw) => validateEnv({ ...raw, ...overrides }),
+        }),
+        DatabaseModule,
+        SessionsModule,
+        UsersModule,
+        AuthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { UserDto } from '../../users/dto/user.dto.js';
+
+export class LoginResponseDto {
+  @ApiProperty({
+    example: 'lk_9Jc2Xz0mJ2V0d1lQb3R1S0ZrZ2hYc3l6Q2ZtT0h4Q3U',
+    description: 'Opaque bearer token, shown once. Send it as `Authorization: Bearer <token>`.',
+  })
+  token!: string;
+
+  @ApiProperty({ enum: ['Bearer'] })
+  tokenType!: 'Bearer';
+
+  @ApiProperty({
+    format: 'date-time',
+    description:
+      'When the session ends unless used before: the sooner of the idle and absolute timeouts.',
+  })
+  expiresAt!: string;
+
+  @ApiProperty({ type: UserDto })
+  user!: UserDto;
+}

@@ -1,0 +1,61 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'email' })
+  field!: string;
+
+  @ApiProperty({ example: 'must be an email address' })
+  message!: string;
+}
+
+/** RFC 9457 problem details, the body of every error response. */
+export class ProblemDto {
+  @ApiProperty({ example: 'about:blank' })
+  type!: string;
+
+  @ApiProperty({ example: 'Bad Request' })
+  title!: string;
+
+  @ApiProperty({ example: 400 })
+  status!: number;
+
+  @ApiProperty({ example: 'The request has invalid fields.' })
+  detail!: string;
+
+  @ApiProperty({
+    description: 'Stable machine-readable code; branch on this.',
+    example: 'validation_failed',
+  })
+  code!: string;
+
+  @ApiPropertyOptional({ type: [FieldErrorDto] })
+  errors?: FieldErrorDto[];
+}
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input (`validation_failed`, `malformed_json`, or a more specific code).',
+  401: 'Missing or malformed bearer token (`unauthenticated`), or an unknown, expired or revoked one (`invalid_token`).',
+  403: 'Authenticated but not allowed (`forbidden`).',
+  404: 'No such resource (`not_found`).',
+  409: 'Conflicts with existing data (`email_taken`).',
+  413: 'Body over 16 KiB (`payload_too_large`).',
+  415: 'Body is not `application/json` (`unsupported_media_type`).',
+};
+
+/** Documents error responses, all with the problem+json schema. */
+export const ApiProblems = (...statuses: number[]) =>
+  applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status],
+        content: {
+          'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } },
+        },
+      }),
+    ),
+  );
+
+/** Errors any route with a JSON body can answer before it reaches its handler. */
+export const ApiBodyProblems = () => ApiProblems(400, 413, 415);

@@ -1,0 +1,9 @@
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** Parses "90", "90s", "15m", "24h" or "14d" into whole seconds; undefined when malformed. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) return undefined;
+  const unit = (match[2] || 's') as keyof typeof UNIT_SECONDS;
+  return Number(match[1]) * UNIT_SECONDS[unit];
+}

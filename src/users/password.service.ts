@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { argon2id, hash, type HashOptions, needsRehash, verify } from 'argon2';
+import type { Env } from '../config/env.validation.js';
+
+/** argon2id hashing with the configured cost; the parameters travel inside each hash. */
+@Injectable()
+export class PasswordService {
+  private readonly options: HashOptions;
+  private dummyHash?: Promise<string>;
+
+  constructor(config: ConfigService<Env, true>) {
+    this.options = {
+      type: argon2id,
+      memoryCost: config.get('ARGON2_MEMORY_COST', { infer: true }),
+      timeCost: config.get('ARGON2_TIME_COST', { infer: true }),
+      parallelism: config.get('ARGON2_PARALLELISM', { infer: true }),
+    };
+  }
+
+  hash(password: string): Promise<string> {
+    return hash(password, this.options);
+  }
+
+  async verify(storedHash: string, password: string): Promise<boolean> {
+    try {
+      return await verify(storedHash, password);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Spends the same time as a real verification, for logins to unknown emails, so response time
+   * does not reveal which emails have accounts.
+   */
+  async verifyDummy(password: string): Promise<void> {
+    this.dummyHash ??= this.hash('latchkey dummy password, never matches a stored hash');
+    await this.verify(await this.dummyHash, password);
+  }
+
+  /** True for hashes made with another algorithm or weaker parameters than configured now. */
+  needsRehash(storedHash: string): boolean {
+    return !storedHash.startsWith('$argon2id$') || needsRehash(storedHash, this.options);
+  }
+}
