@@ -1,0 +1,19 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseDuration } from './duration.js';
+
+describe('parseDuration', () => {
+  it.each([
+    ['90', 90],
+    ['90s', 90],
+    ['15m', 900],
+    ['24h', 86400],
+    ['14d', 1209600],
+    [' 5m ', 300],
+  ])('reads %p as %p seconds', (input, seconds) => {
+    expect(parseDuration(input)).toBe(seconds);
+  });
+
+  it.each(['', 'm', '1.5h', '-1s', '10w', '1 hour'])('refuses %p', (input) => {
+    expect(parseDuration(input)).toBeUndefined();
+  });
+});

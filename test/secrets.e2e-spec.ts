@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { LoggerService } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DataSource } from 'typeorm';
+import { digestToken } from '../src/sessions/session-token.js';
+import { createTestApp } from './support/app.js';
+import { api, bearer, uniqueEmail } from './support/factories.js';
+
+/** Keeps every line the app logs, at every level. */
+class RecordingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private record = (...parts: unknown[]) => {
+    this.lines.push(parts.map((part) => (part instanceof Error ? `${part.message} ${part.stack}` : String(part))).join(' '));
+  };
+  log = this.record;
+  error = this.record;
+  warn = this.record;
+  debug = this.record;
+  verbose = this.record;
+  fatal = this.record;
+}
+
+describe('secrets', () => {
+  const logger = new RecordingLogger();
+  const password = 'sekrit passphrase 4 logs';
+  const newPassword = 'another sekrit passphrase';
+  const seen: string[] = [];
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp({ logger, env: { LOG_LEVEL: 'trace' } });
+    app.useLogger(logger);
+  });
+  afterAll(() => app.close());
+
+  it('never appear in a response or a log line, through a whole session and a server error', async () => {
+    const email = uniqueEmail('secret');
+    const record = (response: { text: string; headers: object }) => {
+      seen.push(response.text, JSON.stringify(response.headers));
+      return response;
+    };
+    const registered = record(await api(app).post('/auth/register').send({ email, password }).expect(201));
+    const loggedIn = record(await api(app).post('/auth/login').send({ email, password }).expect(200));
+    const token: string = loggedIn.body.token;
+    record(await api(app).post('/auth/login').send({ email, password: `${password}x` }).expect(401));
+    record(await api(app).get('/users/me').set(bearer(token)).expect(200));
+    record(
+      await api(app)
+        .patch(`/users/${registered.body.id}`)
+        .set(bearer(token))
+        .send({ password: newPassword, currentPassword: password })
+        .expect(200),
+    );
+    record(await api(app).patch(`/users/${registered.body.id}`).set(bearer(token)).send({ password: 'short' }).expect(400));
+    const [{ password_hash: hash }] = await app
+      .get(DataSource)
+      .query('SELECT password_hash FROM users WHERE id = $1', [registered.body.id]);
+    await app.get(DataSource).destroy();
+    record(await api(app).get('/users/me').set(bearer(token)).expect(500));
+
+    expect(logger.lines.some((line) => line.includes('failed'))).toBe(true);
+    const secrets = [password, newPassword, digestToken(token), hash, '$argon2'];
+    for (const secret of secrets) {
+      expect(seen.filter((text) => text.includes(secret))).toEqual([]);
+    }
+    for (const secret of [...secrets, token]) {
+      expect(logger.lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+// Jest loads global setup as CommonJS, without the '.js' → '.ts' mapping of test files, hence '.ts'.
+import { EmbeddedDatabase } from '../../src/database/embedded-postgres.ts';
+import { databaseName, E2E_DATABASE_URL, onServer, withDatabase } from './test-database.ts';
+
+declare global {
+  var latchkeyE2e: { serverUrl: string; database: string; embedded?: EmbeddedDatabase } | undefined;
+}
+
+/**
+ * e2e tests get a fresh database on a real PostgreSQL: the server of TEST_DATABASE_URL (or
+ * DATABASE_URL) when set, else an embedded one of their own. Test apps apply the migrations.
+ */
+export default async function globalSetup(): Promise<void> {
+  let serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  let embedded: EmbeddedDatabase | undefined;
+  if (serverUrl) {
+    if (!databaseName(serverUrl).includes('test')) {
+      throw new Error(
+        `Refusing to run e2e tests against database "${databaseName(serverUrl)}": its name must contain "test".`,
+      );
+    }
+  } else {
+    embedded = new EmbeddedDatabase({ dataDir: '.data/pg-test', port: 5434, logger: console });
+    serverUrl = await embedded.start();
+  }
+  const database = `latchkey_test_${randomBytes(4).toString('hex')}`;
+  await onServer(serverUrl, `CREATE DATABASE ${database}`);
+  process.env[E2E_DATABASE_URL] = withDatabase(serverUrl, database);
+  globalThis.latchkeyE2e = { serverUrl, database, embedded };
+}

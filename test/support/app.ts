@@ -1,0 +1,76 @@
+import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { Clock } from '../../src/sessions/clock.js';
+import { E2E_DATABASE_URL } from '../setup/test-database.js';
+
+export interface TestAppOptions {
+  /** Settings on top of the test database's (e.g. short session lifetimes). */
+  env?: Record<string, string>;
+  clock?: Clock;
+  logger?: LoggerService | false;
+}
+
+/** A clock the test moves by hand, so expiry is tested without waiting. */
+export class ManualClock extends Clock {
+  constructor(private current = new Date()) {
+    super();
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  advance(seconds: number): void {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+export const e2eDatabaseUrl = () => {
+  const url = process.env[E2E_DATABASE_URL];
+  if (!url) throw new Error(`${E2E_DATABASE_URL} is unset: run e2e tests through jest (global setup creates it)`);
+  return url;
+};
+
+let migrated: Promise<void> | undefined;
+
+/** Applies the migrations once per run; test files start in parallel, so they take turns by a lock. */
+function migrateOnce(url: string): Promise<void> {
+  migrated ??= (async () => {
+    const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
+    const lock = dataSource.createQueryRunner();
+    try {
+      await lock.query('SELECT pg_advisory_lock(7351)');
+      await dataSource.runMigrations({ transaction: 'all' });
+      await lock.query('SELECT pg_advisory_unlock(7351)');
+    } finally {
+      await lock.release();
+      await dataSource.destroy();
+    }
+  })();
+  return migrated;
+}
+
+/** The real application (same configureApp as main.ts) on the run's fresh PostgreSQL database. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<NestExpressApplication> {
+  await migrateOnce(e2eDatabaseUrl());
+  const builder = Test.createTestingModule({
+    imports: [
+      AppModule.forRoot({ DATABASE_URL: e2eDatabaseUrl(), DB_MIGRATIONS_RUN: 'false', ...options.env }),
+    ],
+  });
+  if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    bodyParser: false,
+    logger: options.logger ?? ['error', 'warn'],
+  });
+  configureApp(app);
+  await app.init();
+  return app;
+}
