@@ -3,7 +3,15 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { argon2i, hash } from 'argon2';
 import { DataSource } from 'typeorm';
 import { createTestApp } from './support/app.js';
-import { account, api, bearer, login, PASSWORD, register, uniqueEmail } from './support/factories.js';
+import {
+  account,
+  api,
+  bearer,
+  login,
+  PASSWORD,
+  register,
+  uniqueEmail,
+} from './support/factories.js';
 
 /** argon2id with the default (OWASP minimum) cost; node-argon2 writes the parameters as m, p, t. */
 const CURRENT_HASH = /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/;
@@ -36,7 +44,9 @@ describe('auth routes', () => {
         updatedAt: expect.any(String),
       });
       expect(new Date(response.body.createdAt).toISOString()).toBe(response.body.createdAt);
-      const [row] = await db.query('SELECT password_hash FROM users WHERE id = $1', [response.body.id]);
+      const [row] = await db.query('SELECT password_hash FROM users WHERE id = $1', [
+        response.body.id,
+      ]);
       expect(row.password_hash).toMatch(CURRENT_HASH);
     });
 
@@ -58,28 +68,71 @@ describe('auth routes', () => {
       ['an invalid email', { email: 'not-an-email', password: PASSWORD }, 'email'],
       ['a missing email', { password: PASSWORD }, 'email'],
       ['a null email', { email: null, password: PASSWORD }, 'email'],
-      ['an email over 254 characters', { email: `${'a'.repeat(250)}@example.com`, password: PASSWORD }, 'email'],
-      ['a control character in the email', { email: 'a\u0007b@example.com', password: PASSWORD }, 'email'],
+      [
+        'an email over 254 characters',
+        { email: `${'a'.repeat(250)}@example.com`, password: PASSWORD },
+        'email',
+      ],
+      [
+        'a control character in the email',
+        { email: 'a\u0007b@example.com', password: PASSWORD },
+        'email',
+      ],
       ['a short password', { email: 'short@example.com', password: 'elevenchars' }, 'password'],
-      ['a password over 128 characters', { email: 'long@example.com', password: 'x'.repeat(129) }, 'password'],
+      [
+        'a password over 128 characters',
+        { email: 'long@example.com', password: 'x'.repeat(129) },
+        'password',
+      ],
       ['a numeric password', { email: 'num@example.com', password: 123456789012345 }, 'password'],
       ['an empty name', { email: 'name@example.com', password: PASSWORD, name: '   ' }, 'name'],
-      ['a name over 100 characters', { email: 'name@example.com', password: PASSWORD, name: 'n'.repeat(101) }, 'name'],
-      ['a control character in the name', { email: 'name@example.com', password: PASSWORD, name: 'A\nB' }, 'name'],
+      [
+        'a name over 100 characters',
+        { email: 'name@example.com', password: PASSWORD, name: 'n'.repeat(101) },
+        'name',
+      ],
+      [
+        'a control character in the name',
+        { email: 'name@example.com', password: PASSWORD, name: 'A\nB' },
+        'name',
+      ],
       ['a role', { email: 'role@example.com', password: PASSWORD, role: 'admin' }, 'role'],
-      ['an id', { email: 'id@example.com', password: PASSWORD, id: '00000000-0000-0000-0000-000000000000' }, 'id'],
-      ['emailVerified', { email: 'ev@example.com', password: PASSWORD, emailVerified: true }, 'emailVerified'],
-      ['passwordHash', { email: 'ph@example.com', password: PASSWORD, passwordHash: 'x' }, 'passwordHash'],
-    ])('refuses %s with 400 validation_failed naming the field, and creates nothing', async (_, body, field) => {
-      const response = await api(app).post('/auth/register').send(body).expect(400);
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(response.body).toMatchObject({ status: 400, code: 'validation_failed', title: 'Bad Request' });
-      expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
-      if (typeof body.email === 'string') {
-        const rows = await db.query('SELECT 1 FROM users WHERE email = $1', [body.email.trim().toLowerCase()]);
-        expect(rows).toHaveLength(0);
-      }
-    });
+      [
+        'an id',
+        { email: 'id@example.com', password: PASSWORD, id: '00000000-0000-0000-0000-000000000000' },
+        'id',
+      ],
+      [
+        'emailVerified',
+        { email: 'ev@example.com', password: PASSWORD, emailVerified: true },
+        'emailVerified',
+      ],
+      [
+        'passwordHash',
+        { email: 'ph@example.com', password: PASSWORD, passwordHash: 'x' },
+        'passwordHash',
+      ],
+    ])(
+      'refuses %s with 400 validation_failed naming the field, and creates nothing',
+      async (_, body, field) => {
+        const response = await api(app).post('/auth/register').send(body).expect(400);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(response.body).toMatchObject({
+          status: 400,
+          code: 'validation_failed',
+          title: 'Bad Request',
+        });
+        expect(response.body.errors).toEqual(
+          expect.arrayContaining([expect.objectContaining({ field })]),
+        );
+        if (typeof body.email === 'string') {
+          const rows = await db.query('SELECT 1 FROM users WHERE email = $1', [
+            body.email.trim().toLowerCase(),
+          ]);
+          expect(rows).toHaveLength(0);
+        }
+      },
+    );
 
     it('answers 409 email_taken for an email registered in another case', async () => {
       const { email } = await register(app);
@@ -126,8 +179,12 @@ describe('auth routes', () => {
 
     it('gives an unknown email and a wrong password the same 401', async () => {
       const user = await register(app);
-      const wrongPassword = await api(app).post('/auth/login').send({ email: user.email, password: 'wrong password!!' });
-      const unknownEmail = await api(app).post('/auth/login').send({ email: uniqueEmail(), password: PASSWORD });
+      const wrongPassword = await api(app)
+        .post('/auth/login')
+        .send({ email: user.email, password: 'wrong password!!' });
+      const unknownEmail = await api(app)
+        .post('/auth/login')
+        .send({ email: uniqueEmail(), password: PASSWORD });
       expect(wrongPassword.status).toBe(401);
       expect(unknownEmail.status).toBe(401);
       expect(wrongPassword.body).toEqual(unknownEmail.body);
@@ -135,7 +192,10 @@ describe('auth routes', () => {
     });
 
     it('treats a malformed email as a wrong credential (401), but refuses wrong types and sizes (400)', async () => {
-      await api(app).post('/auth/login').send({ email: 'not-an-email', password: PASSWORD }).expect(401);
+      await api(app)
+        .post('/auth/login')
+        .send({ email: 'not-an-email', password: PASSWORD })
+        .expect(401);
       await api(app).post('/auth/login').send({ email: '', password: PASSWORD }).expect(400);
       await api(app).post('/auth/login').send({ email: 'a@example.com' }).expect(400);
       await api(app)
@@ -147,7 +207,12 @@ describe('auth routes', () => {
 
     it('re-hashes a password stored with older parameters on the next successful login', async () => {
       const user = await register(app);
-      const oldHash = await hash(PASSWORD, { type: argon2i, memoryCost: 19456, timeCost: 3, parallelism: 1 });
+      const oldHash = await hash(PASSWORD, {
+        type: argon2i,
+        memoryCost: 19456,
+        timeCost: 3,
+        parallelism: 1,
+      });
       await db.query('UPDATE users SET password_hash = $1 WHERE id = $2', [oldHash, user.id]);
       await login(app, user.email);
       const [row] = await db.query('SELECT password_hash FROM users WHERE id = $1', [user.id]);

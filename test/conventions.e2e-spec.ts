@@ -3,7 +3,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createTestApp } from './support/app.js';
 import { account, api, bearer, PASSWORD, uniqueEmail } from './support/factories.js';
 
-const OVERSIZED = JSON.stringify({ email: 'a@example.com', password: PASSWORD, name: 'x'.repeat(17 * 1024) });
+const OVERSIZED = JSON.stringify({
+  email: 'a@example.com',
+  password: PASSWORD,
+  name: 'x'.repeat(17 * 1024),
+});
 
 describe('conventions of every route', () => {
   let app: NestExpressApplication;
@@ -15,14 +19,20 @@ describe('conventions of every route', () => {
 
   describe('X-Request-Id', () => {
     it('echoes a well-formed incoming id', async () => {
-      const response = await api(app).get('/users/me').set('X-Request-Id', 'trace-1.2_3').expect(401);
+      const response = await api(app)
+        .get('/users/me')
+        .set('X-Request-Id', 'trace-1.2_3')
+        .expect(401);
       expect(response.headers['x-request-id']).toBe('trace-1.2_3');
     });
 
-    it.each([['a'.repeat(129)], ['has space'], ['semi;colon'], ['']])('replaces %p with a generated one', async (id) => {
-      const response = await api(app).get('/nowhere').set('X-Request-Id', id);
-      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    });
+    it.each([['a'.repeat(129)], ['has space'], ['semi;colon'], ['']])(
+      'replaces %p with a generated one',
+      async (id) => {
+        const response = await api(app).get('/nowhere').set('X-Request-Id', id);
+        expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      },
+    );
 
     it('is on successful responses too, and differs per request', async () => {
       const first = await api(app).get('/docs-json').expect(200);
@@ -72,7 +82,11 @@ describe('conventions of every route', () => {
         .send(OVERSIZED)
         .expect(413);
       expect(response.body.code).toBe('payload_too_large');
-      await api(app).patch('/users/me').set('Content-Type', 'application/json').send(OVERSIZED).expect(413);
+      await api(app)
+        .patch('/users/me')
+        .set('Content-Type', 'application/json')
+        .send(OVERSIZED)
+        .expect(413);
     });
 
     it.each([
@@ -80,7 +94,11 @@ describe('conventions of every route', () => {
       ['application/x-www-form-urlencoded', 'email=a%40example.com&password=x'],
       ['application/xml', '<user/>'],
     ])('refuses %s with 415 unsupported_media_type', async (type, body) => {
-      const response = await api(app).post('/auth/register').set('Content-Type', type).send(body).expect(415);
+      const response = await api(app)
+        .post('/auth/register')
+        .set('Content-Type', type)
+        .send(body)
+        .expect(415);
       expect(response.body.code).toBe('unsupported_media_type');
       await api(app).post('/auth/logout').set('Content-Type', type).send(body).expect(415);
     });
@@ -95,14 +113,21 @@ describe('conventions of every route', () => {
 
     it('refuses malformed JSON with 400 malformed_json, before authentication', async () => {
       for (const path of ['/auth/register', '/auth/logout']) {
-        const response = await api(app).post(path).set('Content-Type', 'application/json').send('{"email":').expect(400);
+        const response = await api(app)
+          .post(path)
+          .set('Content-Type', 'application/json')
+          .send('{"email":')
+          .expect(400);
         expect(response.body.code).toBe('malformed_json');
       }
     });
 
     it('refuses a JSON body that is not an object with 400', async () => {
       for (const body of ['[]', '"text"', '42', 'null']) {
-        const response = await api(app).post('/auth/register').set('Content-Type', 'application/json').send(body);
+        const response = await api(app)
+          .post('/auth/register')
+          .set('Content-Type', 'application/json')
+          .send(body);
         expect(response.status).toBe(400);
         expect(['malformed_json', 'validation_failed']).toContain(response.body.code);
       }
@@ -123,8 +148,16 @@ describe('conventions of every route', () => {
 
     it('permission (403) comes before body validation (400), which comes before the operation', async () => {
       const [alice, bob] = [await account(app), await account(app)];
-      await api(app).patch(`/users/${bob.id}`).set(bearer(alice.token)).send({ role: 'admin' }).expect(403);
-      await api(app).patch(`/users/${alice.id}`).set(bearer(alice.token)).send({ role: 'admin' }).expect(400);
+      await api(app)
+        .patch(`/users/${bob.id}`)
+        .set(bearer(alice.token))
+        .send({ role: 'admin' })
+        .expect(403);
+      await api(app)
+        .patch(`/users/${alice.id}`)
+        .set(bearer(alice.token))
+        .send({ role: 'admin' })
+        .expect(400);
     });
   });
 
@@ -136,7 +169,10 @@ describe('conventions of every route', () => {
 
     it('documents every core route with responses, problem errors and bearer auth', async () => {
       const { body: document } = await api(app).get('/docs-json').expect(200);
-      expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(document.components.securitySchemes.bearer).toMatchObject({
+        type: 'http',
+        scheme: 'bearer',
+      });
       const routes: [string, string, string[], boolean][] = [
         ['/auth/register', 'post', ['201', '400', '409', '413', '415'], false],
         ['/auth/login', 'post', ['200', '400', '401'], false],
@@ -155,7 +191,9 @@ describe('conventions of every route', () => {
             '#/components/schemas/ProblemDto',
           );
         }
-        expect(Boolean(operation.security?.some((entry: object) => 'bearer' in entry))).toBe(secured);
+        expect(Boolean(operation.security?.some((entry: object) => 'bearer' in entry))).toBe(
+          secured,
+        );
       }
       expect(document.paths['/auth/register'].post.requestBody).toBeDefined();
       expect(document.paths['/users/{id}'].patch.requestBody).toBeDefined();

@@ -10,7 +10,11 @@ import { api, bearer, uniqueEmail } from './support/factories.js';
 class RecordingLogger implements LoggerService {
   readonly lines: string[] = [];
   private record = (...parts: unknown[]) => {
-    this.lines.push(parts.map((part) => (part instanceof Error ? `${part.message} ${part.stack}` : String(part))).join(' '));
+    this.lines.push(
+      parts
+        .map((part) => (part instanceof Error ? `${part.message} ${part.stack}` : String(part)))
+        .join(' '),
+    );
   };
   log = this.record;
   error = this.record;
@@ -39,10 +43,19 @@ describe('secrets', () => {
       seen.push(response.text, JSON.stringify(response.headers));
       return response;
     };
-    const registered = record(await api(app).post('/auth/register').send({ email, password }).expect(201));
-    const loggedIn = record(await api(app).post('/auth/login').send({ email, password }).expect(200));
+    const registered = record(
+      await api(app).post('/auth/register').send({ email, password }).expect(201),
+    );
+    const loggedIn = record(
+      await api(app).post('/auth/login').send({ email, password }).expect(200),
+    );
     const token: string = loggedIn.body.token;
-    record(await api(app).post('/auth/login').send({ email, password: `${password}x` }).expect(401));
+    record(
+      await api(app)
+        .post('/auth/login')
+        .send({ email, password: `${password}x` })
+        .expect(401),
+    );
     record(await api(app).get('/users/me').set(bearer(token)).expect(200));
     record(
       await api(app)
@@ -51,7 +64,13 @@ describe('secrets', () => {
         .send({ password: newPassword, currentPassword: password })
         .expect(200),
     );
-    record(await api(app).patch(`/users/${registered.body.id}`).set(bearer(token)).send({ password: 'short' }).expect(400));
+    record(
+      await api(app)
+        .patch(`/users/${registered.body.id}`)
+        .set(bearer(token))
+        .send({ password: 'short' })
+        .expect(400),
+    );
     const [{ password_hash: hash }] = await app
       .get(DataSource)
       .query('SELECT password_hash FROM users WHERE id = $1', [registered.body.id]);

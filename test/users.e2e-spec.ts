@@ -3,7 +3,16 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { createTestApp } from './support/app.js';
-import { type Account, account, api, bearer, login, PASSWORD, register, uniqueEmail } from './support/factories.js';
+import {
+  type Account,
+  account,
+  api,
+  bearer,
+  login,
+  PASSWORD,
+  register,
+  uniqueEmail,
+} from './support/factories.js';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 
@@ -25,7 +34,12 @@ describe('user routes', () => {
     it('returns the token’s user', async () => {
       const user = await account(app, { name: 'Grace' });
       const response = await api(app).get('/users/me').set(bearer(user.token)).expect(200);
-      expect(response.body).toMatchObject({ id: user.id, email: user.email, name: 'Grace', role: 'user' });
+      expect(response.body).toMatchObject({
+        id: user.id,
+        email: user.email,
+        name: 'Grace',
+        role: 'user',
+      });
       expect(Object.keys(response.body).sort()).toEqual(
         ['createdAt', 'email', 'emailVerified', 'id', 'name', 'role', 'updatedAt'].sort(),
       );
@@ -33,8 +47,18 @@ describe('user routes', () => {
 
     it.each([
       ['no header', {}, 'unauthenticated', 'Bearer realm="latchkey"'],
-      ['another scheme', { Authorization: 'Basic dXNlcjpwYXNz' }, 'unauthenticated', 'Bearer realm="latchkey"'],
-      ['an empty bearer', { Authorization: 'Bearer ' }, 'unauthenticated', 'Bearer realm="latchkey"'],
+      [
+        'another scheme',
+        { Authorization: 'Basic dXNlcjpwYXNz' },
+        'unauthenticated',
+        'Bearer realm="latchkey"',
+      ],
+      [
+        'an empty bearer',
+        { Authorization: 'Bearer ' },
+        'unauthenticated',
+        'Bearer realm="latchkey"',
+      ],
       [
         'an unknown token',
         { Authorization: `Bearer lk_${'A'.repeat(43)}` },
@@ -55,7 +79,10 @@ describe('user routes', () => {
 
     it('accepts the scheme in any case, and refuses a token changed by one character', async () => {
       const user = await account(app);
-      await api(app).get('/users/me').set({ Authorization: `bEaReR ${user.token}` }).expect(200);
+      await api(app)
+        .get('/users/me')
+        .set({ Authorization: `bEaReR ${user.token}` })
+        .expect(200);
       const last = user.token.at(-1) === 'A' ? 'B' : 'A';
       await api(app)
         .get('/users/me')
@@ -95,7 +122,10 @@ describe('user routes', () => {
       const [admin, other] = [await account(app), await account(app)];
       await makeAdmin(admin);
       await api(app).get(`/users/${other.id}`).set(bearer(admin.token)).expect(200);
-      const response = await api(app).get(`/users/${randomUUID()}`).set(bearer(admin.token)).expect(404);
+      const response = await api(app)
+        .get(`/users/${randomUUID()}`)
+        .set(bearer(admin.token))
+        .expect(404);
       expect(response.body.code).toBe('not_found');
     });
   });
@@ -109,7 +139,11 @@ describe('user routes', () => {
         .send({ name: '  New  ', currentPassword: 'ignored entirely' })
         .expect(200);
       expect(renamed.body.name).toBe('New');
-      const cleared = await api(app).patch(`/users/${user.id}`).set(bearer(user.token)).send({ name: null }).expect(200);
+      const cleared = await api(app)
+        .patch(`/users/${user.id}`)
+        .set(bearer(user.token))
+        .send({ name: null })
+        .expect(200);
       expect(cleared.body.name).toBeNull();
     });
 
@@ -140,25 +174,31 @@ describe('user routes', () => {
     it.each([
       ['missing', {}],
       ['wrong', { currentPassword: 'not my password' }],
-    ])('refuses an email or password change with the current password %s (400)', async (_, proof) => {
-      const user = await account(app);
-      for (const change of [{ email: uniqueEmail() }, { password: NEW_PASSWORD }]) {
-        const response = await api(app)
-          .patch(`/users/${user.id}`)
-          .set(bearer(user.token))
-          .send({ ...change, ...proof })
-          .expect(400);
-        expect(response.body).toMatchObject({
-          code: 'invalid_current_password',
-          errors: [{ field: 'currentPassword' }],
-        });
-      }
-      await login(app, user.email);
-    });
+    ])(
+      'refuses an email or password change with the current password %s (400)',
+      async (_, proof) => {
+        const user = await account(app);
+        for (const change of [{ email: uniqueEmail() }, { password: NEW_PASSWORD }]) {
+          const response = await api(app)
+            .patch(`/users/${user.id}`)
+            .set(bearer(user.token))
+            .send({ ...change, ...proof })
+            .expect(400);
+          expect(response.body).toMatchObject({
+            code: 'invalid_current_password',
+            errors: [{ field: 'currentPassword' }],
+          });
+        }
+        await login(app, user.email);
+      },
+    );
 
     it('checks the current password before the email’s uniqueness, then answers 409 email_taken', async () => {
       const [user, other] = [await account(app), await account(app)];
-      const unproven = await api(app).patch(`/users/${user.id}`).set(bearer(user.token)).send({ email: other.email });
+      const unproven = await api(app)
+        .patch(`/users/${user.id}`)
+        .set(bearer(user.token))
+        .send({ email: other.email });
       expect(unproven.status).toBe(400);
       expect(unproven.body.code).toBe('invalid_current_password');
       const taken = await api(app)
@@ -179,7 +219,10 @@ describe('user routes', () => {
         .expect(200);
       await api(app).get('/users/me').set(bearer(user.token)).expect(200);
       await api(app).get('/users/me').set(bearer(otherSession)).expect(401);
-      await api(app).post('/auth/login').send({ email: user.email, password: PASSWORD }).expect(401);
+      await api(app)
+        .post('/auth/login')
+        .send({ email: user.email, password: PASSWORD })
+        .expect(401);
       await login(app, user.email, NEW_PASSWORD);
     });
 
@@ -192,8 +235,14 @@ describe('user routes', () => {
       ['a disabled flag', { disabled: false }, 'disabled'],
     ])('refuses %s with 400 validation_failed and changes nothing', async (_, body, field) => {
       const user = await account(app);
-      const response = await api(app).patch(`/users/${user.id}`).set(bearer(user.token)).send(body).expect(400);
-      expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+      const response = await api(app)
+        .patch(`/users/${user.id}`)
+        .set(bearer(user.token))
+        .send(body)
+        .expect(400);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field })]),
+      );
       const me = await api(app).get('/users/me').set(bearer(user.token)).expect(200);
       expect(me.body).toMatchObject({ email: user.email, role: 'user', emailVerified: false });
     });
@@ -219,10 +268,18 @@ describe('user routes', () => {
     it('lets an admin change someone else without their current password, ending all their sessions', async () => {
       const [admin, target] = [await account(app), await account(app)];
       await makeAdmin(admin);
-      await api(app).patch(`/users/${target.id}`).set(bearer(admin.token)).send({ password: NEW_PASSWORD }).expect(200);
+      await api(app)
+        .patch(`/users/${target.id}`)
+        .set(bearer(admin.token))
+        .send({ password: NEW_PASSWORD })
+        .expect(200);
       await api(app).get('/users/me').set(bearer(target.token)).expect(401);
       await login(app, target.email, NEW_PASSWORD);
-      await api(app).patch(`/users/${randomUUID()}`).set(bearer(admin.token)).send({ name: 'x' }).expect(404);
+      await api(app)
+        .patch(`/users/${randomUUID()}`)
+        .set(bearer(admin.token))
+        .send({ name: 'x' })
+        .expect(404);
     });
   });
 
@@ -235,7 +292,10 @@ describe('user routes', () => {
         const response = await api(app).get('/users/me').set(bearer(token)).expect(401);
         expect(response.body.code).toBe('invalid_token');
       }
-      await api(app).post('/auth/login').send({ email: user.email, password: PASSWORD }).expect(401);
+      await api(app)
+        .post('/auth/login')
+        .send({ email: user.email, password: PASSWORD })
+        .expect(401);
       await register(app, { email: user.email });
     });
 

@@ -33,7 +33,10 @@ export class ManualClock extends Clock {
 
 export const e2eDatabaseUrl = () => {
   const url = process.env[E2E_DATABASE_URL];
-  if (!url) throw new Error(`${E2E_DATABASE_URL} is unset: run e2e tests through jest (global setup creates it)`);
+  if (!url)
+    throw new Error(
+      `${E2E_DATABASE_URL} is unset: run e2e tests through jest (global setup creates it)`,
+    );
   return url;
 };
 
@@ -61,7 +64,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<NestE
   await migrateOnce(e2eDatabaseUrl());
   const builder = Test.createTestingModule({
     imports: [
-      AppModule.forRoot({ DATABASE_URL: e2eDatabaseUrl(), DB_MIGRATIONS_RUN: 'false', ...options.env }),
+      AppModule.forRoot({
+        DATABASE_URL: e2eDatabaseUrl(),
+        DB_MIGRATIONS_RUN: 'false',
+        ...options.env,
+      }),
     ],
   });
   if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);

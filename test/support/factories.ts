@@ -14,19 +14,33 @@ export interface Account {
 
 export const api = (app: NestExpressApplication) => request(app.getHttpServer());
 
-export async function register(app: NestExpressApplication, overrides: Record<string, unknown> = {}) {
+export async function register(
+  app: NestExpressApplication,
+  overrides: Record<string, unknown> = {},
+) {
   const body = { email: uniqueEmail(), password: PASSWORD, ...overrides };
   const response = await api(app).post('/auth/register').send(body).expect(201);
-  return { id: response.body.id as string, email: body.email as string, password: body.password as string };
+  return {
+    id: response.body.id as string,
+    email: body.email as string,
+    password: body.password as string,
+  };
 }
 
-export async function login(app: NestExpressApplication, email: string, password = PASSWORD): Promise<string> {
+export async function login(
+  app: NestExpressApplication,
+  email: string,
+  password = PASSWORD,
+): Promise<string> {
   const response = await api(app).post('/auth/login').send({ email, password }).expect(200);
   return response.body.token as string;
 }
 
 /** A registered user with a live session. */
-export async function account(app: NestExpressApplication, overrides: Record<string, unknown> = {}): Promise<Account> {
+export async function account(
+  app: NestExpressApplication,
+  overrides: Record<string, unknown> = {},
+): Promise<Account> {
   const user = await register(app, overrides);
   return { ...user, token: await login(app, user.email, user.password) };
 }
