@@ -4,7 +4,8 @@ import { isUUID } from 'class-validator';
 import type { AuthenticatedRequest } from '../common/decorators/current-user.decorator.js';
 import { OWNER_PARAM_KEY } from '../common/decorators/owner-or-admin.decorator.js';
 import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
-import { ProblemException, validationFailed } from '../common/problem.exception.js';
+import { ProblemException } from '../common/problem.exception.js';
+import { malformedId } from '../common/validation.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { UsersService } from '../users/users.service.js';
 
@@ -62,7 +63,7 @@ export class AuthGuard implements CanActivate {
     if (ownerParam !== undefined) {
       const ownerId = request.params[ownerParam];
       if (typeof ownerId !== 'string' || !isUUID(ownerId)) {
-        throw validationFailed([{ field: ownerParam, message: 'must be a UUID' }]);
+        throw malformedId(ownerParam);
       }
       if (user.role !== 'admin' && ownerId !== user.id) {
         throw new ProblemException(403, 'forbidden', 'You may only act on your own account.');

@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { type FieldError, validationFailed } from './problem.exception.js';
@@ -61,3 +61,9 @@ export const createValidationPipe = () =>
     transform: true,
     exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
+
+export const malformedId = (field: string) =>
+  validationFailed([{ field, message: 'must be a UUID' }]);
+
+/** For `@Param('id', UuidPipe)`: a malformed id is a 400 validation_failed naming the parameter. */
+export const UuidPipe = new ParseUUIDPipe({ exceptionFactory: () => malformedId('id') });

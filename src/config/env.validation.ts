@@ -108,6 +108,10 @@ export class Env {
   @ValidateIf((env: Env) => env.SESSION_STORE === 'redis' || env.REDIS_URL !== undefined)
   @IsString({ message: 'is required when SESSION_STORE=redis' })
   REDIS_URL?: string;
+
+  /** Namespace of the Redis keys, so several services (or environments) can share one Redis. */
+  @IsString()
+  REDIS_KEY_PREFIX = 'latchkey:';
 }
 
 function describe(errors: ValidationError[]): string[] {

@@ -1,8 +1,9 @@
 import type { DataSourceOptions } from 'typeorm';
+import { SessionRow } from '../sessions/session.entity.js';
 import { User } from '../users/user.entity.js';
 import { migrations } from './migrations/index.js';
 
-export const entities = [User];
+export const entities = [User, SessionRow];
 
 /** The one description of our database, shared by the app, `npm run db-up` and the TypeORM CLI. */
 export function dataSourceOptions(

@@ -43,7 +43,7 @@ export const e2eDatabaseUrl = () => {
 let migrated: Promise<void> | undefined;
 
 /** Applies the migrations once per run; test files start in parallel, so they take turns by a lock. */
-function migrateOnce(url: string): Promise<void> {
+export function migrateOnce(url: string = e2eDatabaseUrl()): Promise<void> {
   migrated ??= (async () => {
     const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
     const lock = dataSource.createQueryRunner();

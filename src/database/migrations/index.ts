@@ -1,4 +1,5 @@
 import { Init1795523676060 } from './1795523676060-Init.js';
+import { Sessions1795524212304 } from './1795524212304-Sessions.js';
 
 /** Every migration, oldest first; listed explicitly so they load the same from src (tests) and dist. */
-export const migrations = [Init1795523676060];
+export const migrations = [Init1795523676060, Sessions1795524212304];
