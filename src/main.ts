@@ -1,12 +1,37 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { loggerLevels } from './config/logger-levels.js';
 import type { Env } from './config/env.validation.js';
+import { loggerLevels } from './config/logger-levels.js';
+
+const logger = new Logger('Latchkey');
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close pools and the embedded
+ * database (app.close runs the shutdown hooks), then exit 0; past the timeout, exit 1.
+ */
+function exitGracefullyOnSignals(app: INestApplication, timeoutSeconds: number): void {
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.log(`${signal} received: finishing in-flight requests, then stopping`);
+    setTimeout(() => {
+      logger.error(`Shutdown took longer than ${timeoutSeconds}s; exiting anyway`);
+      process.exit(1);
+    }, timeoutSeconds * 1000).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error('Shutdown failed', error.stack);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
@@ -17,10 +42,10 @@ async function bootstrap(): Promise<void> {
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   app.useLogger(loggerLevels(config.get('LOG_LEVEL', { infer: true })));
   configureApp(app);
-  app.enableShutdownHooks();
+  exitGracefullyOnSignals(app, config.get('SHUTDOWN_TIMEOUT', { infer: true }));
   const port = config.get('PORT', { infer: true });
   await app.listen(port);
-  new Logger('Latchkey').log(`Listening on http://localhost:${port} (API docs at /docs)`);
+  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
 }
 
 bootstrap().catch((error: Error) => {

@@ -39,6 +39,12 @@ export class Env {
   @Max(65535)
   PORT = 3000;
 
+  /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process gives up. */
+  @Transform(toSeconds)
+  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
+  @Min(0)
+  SHUTDOWN_TIMEOUT = 10;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 

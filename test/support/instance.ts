@@ -1,0 +1,88 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { e2eDatabaseUrl, migrateOnce } from './app.js';
+
+/** The built app (`npm start` builds when stale), so the tests run the real process. */
+export async function buildApp(): Promise<void> {
+  execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], { stdio: 'inherit' });
+  await migrateOnce();
+}
+
+export const freePort = async (): Promise<number> => {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+};
+
+/** One app process on its own port, sharing the run's test database. */
+export class Instance {
+  private process?: ChildProcess;
+  private output = '';
+
+  private constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(env: Record<string, string>, port?: number): Promise<Instance> {
+    const instance = new Instance(port ?? (await freePort()), env);
+    await instance.start();
+    return instance;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.process = spawn(process.execPath, ['dist/src/main.js'], {
+      env: {
+        ...process.env,
+        PORT: String(this.port),
+        DATABASE_URL: e2eDatabaseUrl(),
+        DB_MIGRATIONS_RUN: 'false',
+        LOG_LEVEL: 'warn',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.process.stdout?.on('data', (chunk: Buffer) => (this.output += chunk));
+    this.process.stderr?.on('data', (chunk: Buffer) => (this.output += chunk));
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await delay(100)) {
+      if (this.process.exitCode !== null) break;
+      const ready = await fetch(`${this.url}/docs-json`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ready) return;
+    }
+    throw new Error(`The app on :${this.port} did not start:\n${this.output}`);
+  }
+
+  /** SIGTERM, as an orchestrator stops an instance; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    return code;
+  }
+
+  async request(method: string, path: string, options: { token?: string; body?: unknown } = {}) {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
+        ...(options.body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: options.body ? JSON.stringify(options.body) : undefined,
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+}
