@@ -23,7 +23,9 @@ const API_DESCRIPTION = `Register, log in for an opaque bearer token, and manage
 
 /** Everything between "the app exists" and "it listens": shared by main.ts and the e2e tests. */
 export function configureApp(app: NestExpressApplication): INestApplication {
+  const config = app.get<ConfigService<Env, true>>(ConfigService);
   app.disable('x-powered-by');
+  app.set('trust proxy', trustProxy(config.get('TRUST_PROXY', { infer: true })));
   app.use(requestId);
   app.use(['/auth', '/users'], noStore);
   app.use(requireJsonBody);
@@ -37,12 +39,14 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     { get: (type) => moduleRef.get(type, { strict: false }) },
     { fallbackOnErrors: true },
   );
-  setUpOpenApi(app);
+  setUpOpenApi(app, config.get('NODE_ENV', { infer: true }));
   return app;
 }
 
-function setUpOpenApi(app: INestApplication): void {
-  const config = app.get<ConfigService<Env, true>>(ConfigService);
+const trustProxy = (value: string): boolean | number | string =>
+  value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value;
+
+function setUpOpenApi(app: INestApplication, environment: string): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -55,6 +59,6 @@ function setUpOpenApi(app: INestApplication): void {
   );
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    customSiteTitle: `Latchkey API (${config.get('NODE_ENV', { infer: true })})`,
+    customSiteTitle: `Latchkey API (${environment})`,
   });
 }

@@ -125,9 +125,10 @@ describe('auth routes', () => {
         expect(response.body.errors).toEqual(
           expect.arrayContaining([expect.objectContaining({ field })]),
         );
-        if (typeof body.email === 'string') {
+        const { email } = body as { email?: unknown };
+        if (typeof email === 'string') {
           const rows = await db.query('SELECT 1 FROM users WHERE email = $1', [
-            body.email.trim().toLowerCase(),
+            email.trim().toLowerCase(),
           ]);
           expect(rows).toHaveLength(0);
         }

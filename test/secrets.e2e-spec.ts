@@ -39,7 +39,7 @@ describe('secrets', () => {
 
   it('never appear in a response or a log line, through a whole session and a server error', async () => {
     const email = uniqueEmail('secret');
-    const record = (response: { text: string; headers: object }) => {
+    const record = <T extends { text: string; headers: object }>(response: T): T => {
       seen.push(response.text, JSON.stringify(response.headers));
       return response;
     };

@@ -164,3 +164,31 @@ describe.each(['memory', 'postgres', 'redis'])('session routes with SESSION_STOR
     });
   });
 });
+
+describe('the client IP of a session', () => {
+  const sessionIp = async (env: Record<string, string>) => {
+    const app = await createTestApp({ env });
+    try {
+      const user = await account(app);
+      const forwarded = await api(app)
+        .post('/auth/login')
+        .set('X-Forwarded-For', '198.51.100.23')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      const [newest] = (
+        await api(app).get('/auth/sessions').set(bearer(forwarded.body.token)).expect(200)
+      ).body;
+      return newest.ip;
+    } finally {
+      await app.close();
+    }
+  };
+
+  it('ignores X-Forwarded-For by default, which any client could forge', async () => {
+    expect(await sessionIp({})).not.toBe('198.51.100.23');
+  });
+
+  it('takes it from X-Forwarded-For sent by a trusted proxy (TRUST_PROXY)', async () => {
+    expect(await sessionIp({ TRUST_PROXY: 'loopback' })).toBe('198.51.100.23');
+  });
+});

@@ -45,6 +45,13 @@ export class Env {
   @Min(0)
   SHUTDOWN_TIMEOUT = 10;
 
+  /**
+   * Which proxies may set X-Forwarded-For (Express's "trust proxy"): `false` (default: the client IP
+   * is the TCP peer), a number of hops, or addresses/subnets such as `loopback, 10.0.0.0/8`.
+   */
+  @IsString()
+  TRUST_PROXY = 'false';
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 

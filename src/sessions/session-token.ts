@@ -15,5 +15,8 @@ export const digestToken = (token: string) =>
 /** Tokens of any other shape cannot have been issued here, so they need no lookup. */
 export const isWellFormedToken = (token: string) => TOKEN_PATTERN.test(token);
 
-export const digestsEqual = (a: string, b: string) =>
-  a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
+/** Constant-time equality of two digests (as their exact bytes, whatever they contain). */
+export const digestsEqual = (a: string, b: string) => {
+  const [left, right] = [Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')];
+  return left.length === right.length && timingSafeEqual(left, right);
+};

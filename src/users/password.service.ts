@@ -39,7 +39,10 @@ export class PasswordService {
     await this.verify(await this.dummyHash, password);
   }
 
-  /** True for hashes made with another algorithm or weaker parameters than configured now. */
+  /**
+   * True for hashes made with another algorithm or other parameters than configured now, so a change
+   * of the ARGON2_* settings reaches each stored hash at its user's next login.
+   */
   needsRehash(storedHash: string): boolean {
     return !storedHash.startsWith('$argon2id$') || needsRehash(storedHash, this.options);
   }

@@ -5,6 +5,15 @@ import { SessionStore } from '../session-store.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
+/** Callers get (and give) copies, so nothing outside can change a stored session in place. */
+const copy = (session: Session): Session => ({
+  ...session,
+  createdAt: new Date(session.createdAt),
+  lastUsedAt: new Date(session.lastUsedAt),
+  expiresAt: new Date(session.expiresAt),
+  absoluteExpiresAt: new Date(session.absoluteExpiresAt),
+});
+
 /**
  * Sessions in this process's memory: fast and dependency-free, but lost on restart and not shared
  * between instances. Expired sessions are swept, so memory is bounded by live sessions.
@@ -25,7 +34,7 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
   }
 
   async create(session: Session): Promise<void> {
-    this.byId.set(session.id, { ...session });
+    this.byId.set(session.id, copy(session));
     this.idByDigest.set(session.tokenDigest, session.id);
     const ids = this.idsByUser.get(session.userId) ?? new Set<string>();
     this.idsByUser.set(session.userId, ids.add(session.id));
@@ -34,14 +43,14 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
   async findByTokenDigest(tokenDigest: string, now: Date): Promise<Session | null> {
     const id = this.idByDigest.get(tokenDigest);
     const session = id === undefined ? undefined : this.live(id, now);
-    return session ? { ...session } : null;
+    return session ? copy(session) : null;
   }
 
   async touch(id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
     const session = this.live(id, lastUsedAt);
     if (!session) return false;
-    session.lastUsedAt = lastUsedAt;
-    session.expiresAt = expiresAt;
+    session.lastUsedAt = new Date(lastUsedAt);
+    session.expiresAt = new Date(expiresAt);
     return true;
   }
 
@@ -63,7 +72,7 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
     return [...(this.idsByUser.get(userId) ?? [])]
       .map((id) => this.live(id, now))
       .filter((session): session is Session => session !== undefined)
-      .map((session) => ({ ...session }))
+      .map(copy)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   }
 

@@ -1,0 +1,292 @@
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { OWNER_PARAM_KEY } from '../common/decorators/owner-or-admin.decorator.js';
+import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
+import { ProblemException } from '../common/problem.exception.js';
+import type { Session } from '../sessions/session.js';
+import type { SessionsService } from '../sessions/sessions.service.js';
+import type { User } from '../users/user.entity.js';
+import type { UsersService } from '../users/users.service.js';
+import { AuthGuard } from './auth.guard.js';
+
+const ALICE_ID = 'a1a1a1a1-0000-4000-8000-000000000001';
+const BOB_ID = 'b2b2b2b2-0000-4000-8000-000000000002';
+const ADMIN_ID = 'c3c3c3c3-0000-4000-8000-000000000003';
+const GONE_ID = 'd4d4d4d4-0000-4000-8000-000000000004';
+
+const ALICE_TOKEN = 'lk_' + 'a'.repeat(43);
+const ADMIN_TOKEN = 'lk_' + 'b'.repeat(43);
+const ORPHAN_TOKEN = 'lk_' + 'c'.repeat(43);
+
+const makeUser = (id: string, role: User['role'] = 'user'): User => ({
+  id,
+  email: `${id}@example.com`,
+  name: null,
+  passwordHash: '$argon2id$...',
+  emailVerified: true,
+  role,
+  createdAt: new Date('2030-01-01T00:00:00Z'),
+  updatedAt: new Date('2030-01-01T00:00:00Z'),
+});
+
+const makeSession = (userId: string): Session => ({
+  id: `session-of-${userId}`,
+  userId,
+  tokenDigest: '0'.repeat(64),
+  createdAt: new Date('2030-01-01T00:00:00Z'),
+  lastUsedAt: new Date('2030-01-01T00:00:00Z'),
+  expiresAt: new Date('2030-01-02T00:00:00Z'),
+  absoluteExpiresAt: new Date('2030-01-15T00:00:00Z'),
+  ip: null,
+  userAgent: null,
+});
+
+const USERS = new Map([
+  [ALICE_ID, makeUser(ALICE_ID)],
+  [BOB_ID, makeUser(BOB_ID)],
+  [ADMIN_ID, makeUser(ADMIN_ID, 'admin')],
+]);
+const SESSIONS = new Map([
+  [ALICE_TOKEN, makeSession(ALICE_ID)],
+  [ADMIN_TOKEN, makeSession(ADMIN_ID)],
+  [ORPHAN_TOKEN, makeSession(GONE_ID)],
+]);
+
+interface FakeRequest {
+  headers: { authorization?: string };
+  params: Record<string, string>;
+  auth?: { user: User; session: Session };
+}
+
+interface Route {
+  authorization?: string;
+  params?: Record<string, string>;
+  /** Metadata on the handler. */
+  handlerMeta?: Record<string, unknown>;
+  /** Metadata on the controller class. */
+  classMeta?: Record<string, unknown>;
+}
+
+function fakeContext(route: Route = {}) {
+  const handler = function handler() {};
+  class FakeController {}
+  for (const [key, value] of Object.entries(route.handlerMeta ?? {})) {
+    Reflect.defineMetadata(key, value, handler);
+  }
+  for (const [key, value] of Object.entries(route.classMeta ?? {})) {
+    Reflect.defineMetadata(key, value, FakeController);
+  }
+  const request: FakeRequest = {
+    headers: route.authorization === undefined ? {} : { authorization: route.authorization },
+    params: route.params ?? {},
+  };
+  const context = {
+    getHandler: () => handler,
+    getClass: () => FakeController,
+    getType: () => 'http',
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({}) }),
+  } as unknown as ExecutionContext;
+  return { context, request };
+}
+
+/** The ProblemException `promise` rejects with; fails the test when it resolves or rejects otherwise. */
+async function problemFrom(promise: Promise<unknown>): Promise<ProblemException> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected the guard to refuse');
+    },
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(ProblemException);
+  return error as ProblemException;
+}
+
+describe('AuthGuard', () => {
+  let authenticate: jest.Mock<(token: string) => Promise<Session | null>>;
+  let findById: jest.Mock<(id: string) => Promise<User | null>>;
+  let guard: AuthGuard;
+
+  beforeEach(() => {
+    authenticate = jest.fn(async (token: string) => SESSIONS.get(token) ?? null);
+    findById = jest.fn(async (id: string) => USERS.get(id) ?? null);
+    guard = new AuthGuard(
+      new Reflector(),
+      { authenticate } as unknown as SessionsService,
+      { findById } as unknown as UsersService,
+    );
+  });
+
+  describe('public routes', () => {
+    it('lets a @Public() handler through without a header or lookup', async () => {
+      const { context, request } = fakeContext({ handlerMeta: { [IS_PUBLIC_KEY]: true } });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(authenticate).not.toHaveBeenCalled();
+      expect(request.auth).toBeUndefined();
+    });
+
+    it('lets a handler of a @Public() controller through', async () => {
+      const { context } = fakeContext({ classMeta: { [IS_PUBLIC_KEY]: true } });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+    });
+
+    it('lets a public route through even with a bad token', async () => {
+      const { context } = fakeContext({
+        authorization: 'Bearer nonsense',
+        handlerMeta: { [IS_PUBLIC_KEY]: true },
+      });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+    });
+  });
+
+  describe('missing or unusable Authorization header', () => {
+    it.each([
+      ['no header', undefined],
+      ['an empty header', ''],
+      ['Basic credentials', 'Basic xyz'],
+      ['a bare token', ALICE_TOKEN],
+      ['Bearer without a token', 'Bearer '],
+      ['Bearer with two tokens', `Bearer ${ALICE_TOKEN} ${ADMIN_TOKEN}`],
+    ])('answers %s with 401 unauthenticated', async (_, authorization) => {
+      const { context, request } = fakeContext({ authorization });
+      const problem = await problemFrom(guard.canActivate(context));
+
+      expect(problem.getStatus()).toBe(401);
+      expect(problem.code).toBe('unauthenticated');
+      expect(problem.extras.headers).toEqual({ 'WWW-Authenticate': 'Bearer realm="latchkey"' });
+      expect(authenticate).not.toHaveBeenCalled();
+      expect(request.auth).toBeUndefined();
+    });
+  });
+
+  describe('bearer tokens', () => {
+    it.each([
+      ['Bearer', `Bearer ${ALICE_TOKEN}`],
+      ['bearer', `bearer ${ALICE_TOKEN}`],
+      ['BEARER', `BEARER ${ALICE_TOKEN}`],
+      ['extra spaces', `Bearer   ${ALICE_TOKEN}  `],
+    ])('accepts the scheme written as %s', async (_, authorization) => {
+      const { context } = fakeContext({ authorization });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(authenticate).toHaveBeenCalledWith(ALICE_TOKEN);
+    });
+
+    it('sets request.auth to the user and session', async () => {
+      const { context, request } = fakeContext({ authorization: `Bearer ${ALICE_TOKEN}` });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(findById).toHaveBeenCalledWith(ALICE_ID);
+      expect(request.auth).toEqual({
+        user: USERS.get(ALICE_ID),
+        session: SESSIONS.get(ALICE_TOKEN),
+      });
+    });
+
+    it('answers an unknown token with 401 invalid_token', async () => {
+      const { context, request } = fakeContext({ authorization: `Bearer lk_${'z'.repeat(43)}` });
+      const problem = await problemFrom(guard.canActivate(context));
+
+      expect(problem.getStatus()).toBe(401);
+      expect(problem.code).toBe('invalid_token');
+      expect(problem.extras.headers?.['WWW-Authenticate']).toBe(
+        'Bearer realm="latchkey", error="invalid_token"',
+      );
+      expect(findById).not.toHaveBeenCalled();
+      expect(request.auth).toBeUndefined();
+    });
+
+    it('answers a session whose user no longer exists with invalid_token', async () => {
+      const { context, request } = fakeContext({ authorization: `Bearer ${ORPHAN_TOKEN}` });
+      const problem = await problemFrom(guard.canActivate(context));
+
+      expect(problem.getStatus()).toBe(401);
+      expect(problem.code).toBe('invalid_token');
+      expect(problem.extras.headers?.['WWW-Authenticate']).toContain('error="invalid_token"');
+      expect(findById).toHaveBeenCalledWith(GONE_ID);
+      expect(request.auth).toBeUndefined();
+    });
+  });
+
+  describe('@OwnerOrAdmin() routes', () => {
+    const owner = (params: Record<string, string>, authorization?: string) =>
+      fakeContext({ authorization, params, handlerMeta: { [OWNER_PARAM_KEY]: 'id' } });
+
+    it('lets a user act on their own id', async () => {
+      const { context, request } = owner({ id: ALICE_ID }, `Bearer ${ALICE_TOKEN}`);
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(request.auth?.user.id).toBe(ALICE_ID);
+    });
+
+    it("forbids a user acting on another user's id", async () => {
+      const { context } = owner({ id: BOB_ID }, `Bearer ${ALICE_TOKEN}`);
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.getStatus()).toBe(403);
+      expect(problem.code).toBe('forbidden');
+    });
+
+    it('lets an admin act on any id', async () => {
+      for (const id of [ALICE_ID, BOB_ID, ADMIN_ID, GONE_ID]) {
+        const { context } = owner({ id }, `Bearer ${ADMIN_TOKEN}`);
+        await expect(guard.canActivate(context)).resolves.toBe(true);
+      }
+    });
+
+    it.each([['not-a-uuid'], [''], [`${ALICE_ID}x`]])(
+      'answers the malformed id %p with 400 validation_failed',
+      async (id) => {
+        const { context } = owner({ id }, `Bearer ${ALICE_TOKEN}`);
+        const problem = await problemFrom(guard.canActivate(context));
+        expect(problem.getStatus()).toBe(400);
+        expect(problem.code).toBe('validation_failed');
+        expect(problem.extras.errors).toEqual([{ field: 'id', message: 'must be a UUID' }]);
+      },
+    );
+
+    it('answers a missing path parameter with 400 validation_failed', async () => {
+      const { context } = owner({}, `Bearer ${ALICE_TOKEN}`);
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.code).toBe('validation_failed');
+    });
+
+    it('rejects a malformed id for admins too', async () => {
+      const { context } = owner({ id: 'me' }, `Bearer ${ADMIN_TOKEN}`);
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.getStatus()).toBe(400);
+    });
+
+    it('checks authentication before the id: no token is 401, not 400', async () => {
+      const { context } = owner({ id: 'not-a-uuid' });
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.getStatus()).toBe(401);
+      expect(problem.code).toBe('unauthenticated');
+    });
+
+    it('checks authentication before ownership: an unknown token is 401, not 403', async () => {
+      const { context } = owner({ id: BOB_ID }, `Bearer lk_${'z'.repeat(43)}`);
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.getStatus()).toBe(401);
+      expect(problem.code).toBe('invalid_token');
+    });
+
+    it('reads the parameter named in the metadata', async () => {
+      const named = (params: Record<string, string>) =>
+        fakeContext({
+          authorization: `Bearer ${ALICE_TOKEN}`,
+          params,
+          classMeta: { [OWNER_PARAM_KEY]: 'userId' },
+        });
+      await expect(guard.canActivate(named({ userId: ALICE_ID }).context)).resolves.toBe(true);
+      const problem = await problemFrom(
+        guard.canActivate(named({ id: ALICE_ID, userId: BOB_ID }).context),
+      );
+      expect(problem.getStatus()).toBe(403);
+    });
+
+    it('does not check ownership on routes without the metadata', async () => {
+      const { context } = fakeContext({
+        authorization: `Bearer ${ALICE_TOKEN}`,
+        params: { id: BOB_ID },
+      });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+    });
+  });
+});

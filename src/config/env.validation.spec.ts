@@ -1,0 +1,214 @@
+import { describe, expect, it } from '@jest/globals';
+import { Env, validateEnv } from './env.validation.js';
+
+/** The error validateEnv throws for `raw`; fails the test if it does not throw. */
+function errorFor(raw: Record<string, unknown>): Error {
+  try {
+    validateEnv(raw);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error(`validateEnv accepted ${JSON.stringify(raw)}`);
+}
+
+describe('validateEnv', () => {
+  describe('defaults', () => {
+    it('fills every default from an empty environment', () => {
+      const env = validateEnv({});
+      expect(env).toBeInstanceOf(Env);
+      expect(env).toMatchObject({
+        NODE_ENV: 'development',
+        PORT: 3000,
+        LOG_LEVEL: 'info',
+        EMBEDDED_DB_DIR: '.data/pg',
+        EMBEDDED_DB_PORT: 5433,
+        DB_MIGRATIONS_RUN: true,
+        PASSWORD_MIN_LENGTH: 12,
+        ARGON2_MEMORY_COST: 19456,
+        ARGON2_TIME_COST: 2,
+        ARGON2_PARALLELISM: 1,
+        SESSION_STORE: 'memory',
+        SESSION_IDLE_TTL: 86400,
+        SESSION_ABSOLUTE_TTL: 1209600,
+        SESSION_TOUCH_INTERVAL: 60,
+      });
+      expect(env.DATABASE_URL).toBeUndefined();
+      expect(env.REDIS_URL).toBeUndefined();
+    });
+
+    it('treats an empty string as unset', () => {
+      const env = validateEnv({
+        PORT: '',
+        SESSION_STORE: '',
+        SESSION_IDLE_TTL: '',
+        DB_MIGRATIONS_RUN: '',
+        PASSWORD_MIN_LENGTH: '',
+        DATABASE_URL: '',
+      });
+      expect(env.PORT).toBe(3000);
+      expect(env.SESSION_STORE).toBe('memory');
+      expect(env.SESSION_IDLE_TTL).toBe(86400);
+      expect(env.DB_MIGRATIONS_RUN).toBe(true);
+      expect(env.PASSWORD_MIN_LENGTH).toBe(12);
+      expect(env.DATABASE_URL).toBeUndefined();
+    });
+  });
+
+  describe('parsing', () => {
+    it('turns numeric strings into integers', () => {
+      const env = validateEnv({
+        PORT: '8080',
+        PASSWORD_MIN_LENGTH: '16',
+        ARGON2_MEMORY_COST: '65536',
+        ARGON2_TIME_COST: '3',
+        ARGON2_PARALLELISM: '4',
+        EMBEDDED_DB_PORT: ' 6543 ',
+      });
+      expect(env).toMatchObject({
+        PORT: 8080,
+        PASSWORD_MIN_LENGTH: 16,
+        ARGON2_MEMORY_COST: 65536,
+        ARGON2_TIME_COST: 3,
+        ARGON2_PARALLELISM: 4,
+        EMBEDDED_DB_PORT: 6543,
+      });
+    });
+
+    it.each([
+      ['15m', 900],
+      ['90s', 90],
+      ['90', 90],
+      ['24h', 86400],
+      ['14d', 1209600],
+    ])('reads the duration %p as %p seconds', (value, seconds) => {
+      const env = validateEnv({
+        SESSION_IDLE_TTL: value,
+        SESSION_ABSOLUTE_TTL: value,
+        SESSION_TOUCH_INTERVAL: value,
+      });
+      expect(env.SESSION_IDLE_TTL).toBe(seconds);
+      expect(env.SESSION_ABSOLUTE_TTL).toBe(seconds);
+      expect(env.SESSION_TOUCH_INTERVAL).toBe(seconds);
+    });
+
+    it('accepts a touch interval of 0 but not an idle TTL of 0', () => {
+      expect(validateEnv({ SESSION_TOUCH_INTERVAL: '0' }).SESSION_TOUCH_INTERVAL).toBe(0);
+      expect(errorFor({ SESSION_IDLE_TTL: '0' }).message).toContain('SESSION_IDLE_TTL');
+    });
+
+    it.each([
+      ['true', true],
+      ['false', false],
+    ])('reads DB_MIGRATIONS_RUN=%p as %p', (value, expected) => {
+      expect(validateEnv({ DB_MIGRATIONS_RUN: value }).DB_MIGRATIONS_RUN).toBe(expected);
+    });
+
+    it('accepts the allowed enum values', () => {
+      const env = validateEnv({
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'debug',
+        SESSION_STORE: 'postgres',
+      });
+      expect(env).toMatchObject({
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'debug',
+        SESSION_STORE: 'postgres',
+      });
+    });
+  });
+
+  describe('errors', () => {
+    it('throws one error naming every bad variable', () => {
+      const error = errorFor({
+        PORT: 'abc',
+        SESSION_STORE: 'mongo',
+        ARGON2_MEMORY_COST: '1024',
+      });
+      expect(error.message).toMatch(/^Invalid configuration:/);
+      expect(error.message).toContain('PORT');
+      expect(error.message).toContain('SESSION_STORE');
+      expect(error.message).toContain('ARGON2_MEMORY_COST');
+      // One line per variable.
+      expect(error.message.split('\n  - ')).toHaveLength(4);
+    });
+
+    it('names only the bad variables', () => {
+      const error = errorFor({ PORT: 'abc', LOG_LEVEL: 'info', PASSWORD_MIN_LENGTH: '12' });
+      expect(error.message).toContain('PORT');
+      expect(error.message).not.toContain('LOG_LEVEL');
+      expect(error.message).not.toContain('PASSWORD_MIN_LENGTH');
+    });
+
+    it.each([
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['PORT', '80.5'],
+      ['PORT', '3000abc'],
+      ['NODE_ENV', 'staging'],
+      ['LOG_LEVEL', 'verbose'],
+      ['DB_MIGRATIONS_RUN', 'yes'],
+      ['PASSWORD_MIN_LENGTH', '7'],
+      ['PASSWORD_MIN_LENGTH', '129'],
+      ['ARGON2_MEMORY_COST', '19455'],
+      ['ARGON2_TIME_COST', '1'],
+      ['ARGON2_PARALLELISM', '0'],
+      ['ARGON2_PARALLELISM', '17'],
+      ['EMBEDDED_DB_PORT', '80'],
+      ['SESSION_IDLE_TTL', '1.5h'],
+      ['SESSION_ABSOLUTE_TTL', '2 weeks'],
+      ['SESSION_TOUCH_INTERVAL', '-1s'],
+    ])('rejects %s=%p and names it', (name, value) => {
+      expect(errorFor({ [name]: value }).message).toContain(`${name}:`);
+    });
+
+    it('explains durations in the message', () => {
+      expect(errorFor({ SESSION_IDLE_TTL: 'forever' }).message).toMatch(
+        /SESSION_IDLE_TTL: .*must be seconds or a number with a unit \(90s, 15m, 24h, 14d\)/,
+      );
+    });
+  });
+
+  describe('DATABASE_URL', () => {
+    it.each([
+      ['postgres://latchkey:secret@localhost:5432/latchkey'],
+      ['postgresql://latchkey@db.internal/latchkey'],
+      ['postgres://db/latchkey'],
+    ])('accepts %p', (url) => {
+      expect(validateEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    });
+
+    it.each([
+      ['mysql://root@localhost/latchkey'],
+      ['http://localhost:5432/latchkey'],
+      ['localhost:5432/latchkey'],
+      ['not a url'],
+    ])('refuses %p', (url) => {
+      expect(errorFor({ DATABASE_URL: url }).message).toContain(
+        'DATABASE_URL: must be a postgres:// or postgresql:// URL',
+      );
+    });
+  });
+
+  describe('REDIS_URL', () => {
+    it('is required when SESSION_STORE=redis', () => {
+      expect(errorFor({ SESSION_STORE: 'redis' }).message).toContain(
+        'REDIS_URL: is required when SESSION_STORE=redis',
+      );
+    });
+
+    it('counts an empty REDIS_URL as missing', () => {
+      expect(errorFor({ SESSION_STORE: 'redis', REDIS_URL: '' }).message).toContain('REDIS_URL');
+    });
+
+    it('is accepted with SESSION_STORE=redis', () => {
+      const env = validateEnv({ SESSION_STORE: 'redis', REDIS_URL: 'redis://localhost:6379' });
+      expect(env.SESSION_STORE).toBe('redis');
+      expect(env.REDIS_URL).toBe('redis://localhost:6379');
+    });
+
+    it('is not required for other stores', () => {
+      expect(validateEnv({ SESSION_STORE: 'memory' }).REDIS_URL).toBeUndefined();
+      expect(validateEnv({ SESSION_STORE: 'postgres' }).REDIS_URL).toBeUndefined();
+    });
+  });
+});
