@@ -25,6 +25,8 @@ export default {
     {
       ...shared,
       displayName: 'e2e',
+      // Real servers and processes: starting them takes longer than a unit test's 5 s under load.
+      testTimeout: 30_000,
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',

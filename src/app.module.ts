@@ -1,8 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from './auth/auth.module.js';
+import { loggingModule } from './common/logging.js';
+import { envFilePaths } from './config/env-files.js';
 import { validateEnv } from './config/env.validation.js';
 import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -20,12 +23,15 @@ export class AppModule {
           isGlobal: true,
           cache: true,
           skipProcessEnv: true,
+          envFilePath: envFilePaths(),
           validate: (raw) => validateEnv({ ...raw, ...overrides }),
         }),
+        loggingModule(),
         DatabaseModule,
         SessionsModule,
         UsersModule,
         AuthModule,
+        HealthModule,
       ],
     };
   }

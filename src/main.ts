@@ -3,10 +3,10 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import type { Env } from './config/env.validation.js';
-import { loggerLevels } from './config/logger-levels.js';
 
 const logger = new Logger('Latchkey');
 
@@ -40,7 +40,7 @@ async function bootstrap(): Promise<void> {
     abortOnError: false,
   });
   const config = app.get<ConfigService<Env, true>>(ConfigService);
-  app.useLogger(loggerLevels(config.get('LOG_LEVEL', { infer: true })));
+  app.useLogger(app.get(PinoLogger));
   configureApp(app);
   exitGracefullyOnSignals(app, config.get('SHUTDOWN_TIMEOUT', { infer: true }));
   const port = config.get('PORT', { infer: true });

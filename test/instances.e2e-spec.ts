@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Instance, buildApp } from './support/instance.js';
+import { Instance, prepareInstances } from './support/instance.js';
 import { PASSWORD, uniqueEmail } from './support/factories.js';
 import { redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
 
@@ -28,7 +28,7 @@ describe('app processes', () => {
     return instance;
   };
 
-  beforeAll(buildApp, 180_000);
+  beforeAll(prepareInstances);
   afterEach(async () => {
     await Promise.all(running.splice(0).map((instance) => instance.stop()));
   });

@@ -32,7 +32,7 @@ describe('secrets', () => {
   let app: NestExpressApplication;
 
   beforeAll(async () => {
-    app = await createTestApp({ logger, env: { LOG_LEVEL: 'trace' } });
+    app = await createTestApp({ logger });
     app.useLogger(logger);
   });
   afterAll(() => app.close());

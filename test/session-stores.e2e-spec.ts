@@ -110,6 +110,10 @@ describe.each(Object.keys(drivers))('SessionStore contract: %s', (name) => {
       return value;
     };
 
+    it('answers a readiness ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
     it('creates a session and finds it by token digest, and nothing by another digest', async () => {
       const created = await session();
       await expect(store.findByTokenDigest(created.tokenDigest, clock.now())).resolves.toEqual(

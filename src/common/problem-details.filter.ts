@@ -18,6 +18,7 @@ export interface Problem {
   detail: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
+  extensions?: Record<string, unknown>;
 }
 
 /** Unique constraints whose violation is the client's doing (a 409), by constraint name. */
@@ -58,15 +59,21 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<Request>();
     const response = host.switchToHttp().getResponse<Response>();
     const problem = this.toProblem(exception, request);
-    if (problem.status >= 500) {
+    const requestId = String(response.getHeader('X-Request-Id'));
+    if (problem.status === HttpStatus.INTERNAL_SERVER_ERROR) {
       this.logger.error(
-        `${request.method} ${request.path} failed (request ${String(response.getHeader('X-Request-Id'))})`,
+        `${request.method} ${request.path} failed (request ${requestId})`,
         exception instanceof Error ? exception.stack : String(exception),
+      );
+    } else if (problem.status > HttpStatus.INTERNAL_SERVER_ERROR) {
+      this.logger.warn(
+        `${request.method} ${request.path}: ${problem.detail} (request ${requestId})`,
       );
     }
     if (response.headersSent) return;
-    const { status, code, detail, errors, headers } = problem;
+    const { status, code, detail, errors, headers, extensions } = problem;
     const body = {
+      ...extensions,
       type: 'about:blank',
       title: STATUS_CODES[status] ?? 'Error',
       status,

@@ -8,6 +8,8 @@ export interface FieldError {
 export interface ProblemOptions {
   errors?: FieldError[];
   headers?: Record<string, string>;
+  /** Extra members of the problem body (RFC 9457 extensions). */
+  extensions?: Record<string, unknown>;
 }
 
 /**

@@ -96,6 +96,13 @@ describe('validateEnv', () => {
       expect(errorFor({ SESSION_IDLE_TTL: '0' }).message).toContain('SESSION_IDLE_TTL');
     });
 
+    it('requires DATABASE_URL in production, where the embedded database is refused', () => {
+      expect(errorFor({ NODE_ENV: 'production' }).message).toContain(
+        'DATABASE_URL: is required in production',
+      );
+      expect(validateEnv({ NODE_ENV: 'development' }).DATABASE_URL).toBeUndefined();
+    });
+
     it.each([
       ['true', true],
       ['false', false],
@@ -106,6 +113,7 @@ describe('validateEnv', () => {
     it('accepts the allowed enum values', () => {
       const env = validateEnv({
         NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://latchkey@db.internal:5432/latchkey',
         LOG_LEVEL: 'debug',
         SESSION_STORE: 'postgres',
       });

@@ -1,9 +1,9 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   IsUrl,
   Max,
@@ -55,8 +55,9 @@ export class Env {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
-  /** Unset: an embedded PostgreSQL is started with its data under EMBEDDED_DB_DIR. */
-  @IsOptional()
+  /** Unset: an embedded PostgreSQL is started with its data under EMBEDDED_DB_DIR (not in production). */
+  @ValidateIf((env: Env) => env.NODE_ENV === 'production' || env.DATABASE_URL !== undefined)
+  @IsDefined({ message: 'is required in production (the embedded database is for development)' })
   @IsUrl(
     { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true },
     { message: 'must be a postgres:// or postgresql:// URL' },

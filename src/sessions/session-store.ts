@@ -23,4 +23,7 @@ export abstract class SessionStore {
 
   /** The user's live sessions, most recently created first. */
   abstract listForUser(userId: string, now: Date): Promise<Session[]>;
+
+  /** Resolves when the store answers; rejects when it cannot serve sessions (readiness check). */
+  abstract ping(): Promise<void>;
 }

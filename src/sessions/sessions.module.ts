@@ -37,6 +37,11 @@ async function connectRedis(url: string): Promise<Redis> {
       ): Promise<SessionStore> => {
         switch (config.get('SESSION_STORE', { infer: true })) {
           case 'memory':
+            if (config.get('NODE_ENV', { infer: true }) === 'production') {
+              new Logger('Sessions').warn(
+                'SESSION_STORE=memory in production: every restart logs everyone out, and instances do not share sessions',
+              );
+            }
             return new MemorySessionStore(clock);
           case 'postgres':
             return new PostgresSessionStore(dataSource, clock);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 // Jest loads global setup as CommonJS, without the '.js' → '.ts' mapping of test files, hence '.ts'.
 import { EmbeddedDatabase } from '../../src/database/embedded-postgres.ts';
@@ -12,6 +13,8 @@ declare global {
  * DATABASE_URL) when set, else an embedded one of their own. Test apps apply the migrations.
  */
 export default async function globalSetup(): Promise<void> {
+  // Some tests run the built app as real processes; build once here, not racing in each file.
+  execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], { stdio: 'inherit' });
   let serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
   let embedded: EmbeddedDatabase | undefined;
   if (serverUrl) {

@@ -1,14 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { e2eDatabaseUrl, migrateOnce } from './app.js';
 
-/** The built app (`npm start` builds when stale), so the tests run the real process. */
-export async function buildApp(): Promise<void> {
-  execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], { stdio: 'inherit' });
-  await migrateOnce();
-}
+/** Processes run the app that global setup built; the schema must exist before they start. */
+export const prepareInstances = () => migrateOnce();
 
 export const freePort = async (): Promise<number> => {
   const server = createServer().listen(0, '127.0.0.1');
@@ -21,7 +18,8 @@ export const freePort = async (): Promise<number> => {
 /** One app process on its own port, sharing the run's test database. */
 export class Instance {
   private process?: ChildProcess;
-  private output = '';
+  /** Everything the process wrote to stdout and stderr. */
+  output = '';
 
   private constructor(
     readonly port: number,

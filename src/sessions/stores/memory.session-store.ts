@@ -76,6 +76,8 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   }
 
+  async ping(): Promise<void> {}
+
   /** The session if it has not expired; an expired one is dropped on sight. */
   private live(id: string, now: Date): Session | undefined {
     const session = this.byId.get(id);

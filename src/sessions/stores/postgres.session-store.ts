@@ -63,6 +63,10 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
     });
   }
 
+  async ping(): Promise<void> {
+    await this.rows.query('SELECT 1 FROM sessions LIMIT 1');
+  }
+
   /** Deletes expired sessions; returns how many. */
   async purgeExpired(): Promise<number> {
     const { affected } = await this.rows.delete({ expiresAt: LessThanOrEqual(this.clock.now()) });

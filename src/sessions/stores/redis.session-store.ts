@@ -125,6 +125,10 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
     return sessions.filter((session): session is Session => session !== null);
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   private async live(id: string, now: Date): Promise<Session | null> {
     const fields = await this.redis.hgetall(this.key('session', id));
     if (!fields.id) return null;

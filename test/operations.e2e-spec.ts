@@ -1,0 +1,130 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DataSource } from 'typeorm';
+import { createTestApp } from './support/app.js';
+import { api, PASSWORD, uniqueEmail } from './support/factories.js';
+import { Instance, prepareInstances } from './support/instance.js';
+
+describe('health', () => {
+  const apps: NestExpressApplication[] = [];
+  const start = async (env: Record<string, string>) => {
+    const app = await createTestApp({ env, logger: false });
+    apps.push(app);
+    return app;
+  };
+  afterAll(() => Promise.all(apps.map((app) => app.close())));
+
+  it('GET /health/live answers 200 {status: "ok"} without a token', async () => {
+    const app = await start({});
+    const response = await api(app).get('/health/live').expect(200);
+    expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /health/ready answers 200 when the database and the session store answer', async () => {
+    const app = await start({ SESSION_STORE: 'postgres' });
+    const response = await api(app).get('/health/ready').expect(200);
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      details: { database: { status: 'up' }, sessions: { status: 'up' } },
+    });
+  });
+
+  it.each([
+    ['memory', { database: 'down', sessions: 'up' }],
+    ['postgres', { database: 'down', sessions: 'down' }],
+  ])(
+    'GET /health/ready with SESSION_STORE=%s answers 503 naming what is down',
+    async (store, checks) => {
+      const app = await start({ SESSION_STORE: store });
+      await app.get(DataSource).destroy();
+      const response = await api(app).get('/health/ready').expect(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({ status: 503, code: 'service_unavailable', checks });
+      expect(response.body.detail).toContain('database');
+    },
+  );
+});
+
+describe('the app process', () => {
+  const running: Instance[] = [];
+  const start = async (env: Record<string, string> = {}) => {
+    const instance = await Instance.start(env);
+    running.push(instance);
+    return instance;
+  };
+
+  beforeAll(prepareInstances);
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((instance) => instance.stop()));
+  });
+
+  it('logs one JSON line per request in production, with its facts and no secrets', async () => {
+    const app = await start({ NODE_ENV: 'production', LOG_LEVEL: 'trace' });
+    const email = uniqueEmail('logs');
+    await app.request('POST', '/auth/register', { body: { email, password: PASSWORD } });
+    const login = await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } });
+    const token: string = login.body.token;
+    const me = await fetch(`${app.url}/users/me?access_token=${token}`, {
+      headers: { Authorization: `Bearer ${token}`, 'X-Request-Id': 'log-test-1' },
+    });
+    expect(me.status).toBe(200);
+    await app.request('POST', '/auth/login', { body: { email, password: 'a wrong password' } });
+    await app.stop();
+
+    const lines = app.output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    const meLine = lines.find(
+      (line) => line.requestId === 'log-test-1' && line.msg === 'request completed',
+    );
+    expect(meLine).toMatchObject({
+      req: { method: 'GET', path: '/users/me' },
+      route: '/users/me',
+      res: { status: 200 },
+      durationMs: expect.any(Number),
+      userId: login.body.user.id,
+    });
+    expect(app.output).not.toContain(PASSWORD);
+    expect(app.output).not.toContain(token);
+    expect(app.output).not.toContain('$argon2');
+  }, 60_000);
+
+  it('drains in-flight requests on SIGTERM, then exits 0', async () => {
+    const app = await start({ SHUTDOWN_TIMEOUT: '20s' });
+    const requests = Array.from({ length: 24 }, () =>
+      app.request('POST', '/auth/register', {
+        body: { email: uniqueEmail('drain'), password: PASSWORD },
+      }),
+    );
+    // Hashing keeps the rest busy for a while after the first answer: they are in flight now.
+    await Promise.race(requests);
+    const exitCode = app.stop();
+    const responses = await Promise.all(requests);
+    expect(responses.map((response) => response.status)).toEqual(Array(24).fill(201));
+    await expect(exitCode).resolves.toBe(0);
+    await expect(fetch(`${app.url}/health/live`)).rejects.toThrow();
+  }, 60_000);
+
+  it('refuses to start in production without DATABASE_URL, listing every bad variable', async () => {
+    const { DATABASE_URL: _unset, ...env } = process.env;
+    const run = promisify(execFile)(process.execPath, ['dist/src/main.js'], {
+      env: { ...env, NODE_ENV: 'production', PORT: 'eighty', SESSION_STORE: 'mongo' },
+    });
+    const failure = (await run.catch((error: unknown) => error)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(failure.code).toBe(1);
+    for (const variable of ['DATABASE_URL', 'PORT', 'SESSION_STORE']) {
+      expect(failure.stderr).toContain(`- ${variable}:`);
+    }
+  }, 30_000);
+
+  it('warns when production keeps sessions in memory', async () => {
+    const app = await start({ NODE_ENV: 'production', SESSION_STORE: 'memory' });
+    expect(app.output).toContain('SESSION_STORE=memory in production');
+  }, 30_000);
+});
