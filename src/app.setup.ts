@@ -2,11 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ModuleRef } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
 import type { Env } from './config/env.validation.js';
 import { noStore, requestId, requireJsonBody } from './common/http.middleware.js';
-import { FieldErrorDto, ProblemDto } from './common/openapi.js';
+import { FieldErrorDto, ProblemDto, withCommonProblems } from './common/openapi.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { createValidationPipe } from './common/validation.js';
 
@@ -39,14 +39,18 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     { get: (type) => moduleRef.get(type, { strict: false }) },
     { fallbackOnErrors: true },
   );
-  setUpOpenApi(app, config.get('NODE_ENV', { infer: true }));
+  SwaggerModule.setup('docs', app, openApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    customSiteTitle: 'Latchkey API',
+  });
   return app;
 }
 
 const trustProxy = (value: string): boolean | number | string =>
   value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value;
 
-function setUpOpenApi(app: INestApplication, environment: string): void {
+/** The OpenAPI document of the app's routes; needs no running server or database. */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -57,8 +61,5 @@ function setUpOpenApi(app: INestApplication, environment: string): void {
       .build(),
     { extraModels: [ProblemDto, FieldErrorDto] },
   );
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    customSiteTitle: `Latchkey API (${environment})`,
-  });
+  return withCommonProblems(document);
 }

@@ -10,7 +10,7 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentSession } from '../common/decorators/current-user.decorator.js';
 import { Public } from '../common/decorators/public.decorator.js';
-import { ApiBodyProblems, ApiProblems } from '../common/openapi.js';
+import { ApiProblems } from '../common/openapi.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { UuidPipe } from '../common/validation.js';
 import type { Session } from '../sessions/session.js';
@@ -39,7 +39,6 @@ export class AuthController {
       'Unknown fields (such as `role`) are refused with 400.',
   })
   @ApiCreatedResponse({ type: UserDto, description: 'Created; `Location` names the new user.' })
-  @ApiBodyProblems()
   @ApiProblems(409)
   async register(
     @Body() body: RegisterDto,
@@ -59,7 +58,6 @@ export class AuthController {
       'An unknown email and a wrong password get the same 401 `invalid_credentials`, in about the same time.',
   })
   @ApiOkResponse({ type: LoginResponseDto })
-  @ApiBodyProblems()
   @ApiProblems(401)
   login(@Body() body: LoginDto, @Req() request: Request): Promise<LoginResponseDto> {
     return this.auth.login(body, { ip: request.ip, userAgent: request.get('user-agent') });

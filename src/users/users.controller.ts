@@ -8,7 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentSession, CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { OwnerOrAdmin } from '../common/decorators/owner-or-admin.decorator.js';
-import { ApiBodyProblems, ApiProblems } from '../common/openapi.js';
+import { ApiProblems } from '../common/openapi.js';
 import type { Session } from '../sessions/session.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserDto } from './dto/user.dto.js';
@@ -49,7 +49,6 @@ export class UsersController {
       'and ends every other session of the user. Absent fields are left as they are; `name: null` clears the name.',
   })
   @ApiOkResponse({ type: UserDto })
-  @ApiBodyProblems()
   @ApiProblems(404, 409)
   async update(
     @Param('id') id: string,

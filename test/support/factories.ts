@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import request from 'supertest';
+import request, { type Test } from 'supertest';
+import { checkAgainstOpenApi } from './openapi.js';
 
 export const uniqueEmail = (label = 'user') => `${label}-${randomUUID().slice(0, 8)}@example.com`;
 export const PASSWORD = 'correct horse battery staple';
@@ -12,7 +13,24 @@ export interface Account {
   token: string;
 }
 
-export const api = (app: NestExpressApplication) => request(app.getHttpServer());
+/**
+ * supertest on the app, with every response also checked against openapi.json (status documented,
+ * body matching its schema), so the document cannot drift from what the service does.
+ */
+export const api = (app: NestExpressApplication) => {
+  const agent = request(app.getHttpServer());
+  const checked =
+    (method: 'get' | 'post' | 'put' | 'patch' | 'delete') =>
+    (url: string): Test =>
+      agent[method](url).expect((response) => checkAgainstOpenApi(method, url, response));
+  return {
+    get: checked('get'),
+    post: checked('post'),
+    put: checked('put'),
+    patch: checked('patch'),
+    delete: checked('delete'),
+  };
+};
 
 export async function register(
   app: NestExpressApplication,
