@@ -20,13 +20,13 @@ const shared = {
 };
 
 export default {
+  // e2e tests start real servers and processes, which under load takes longer than Jest's 5 s.
+  testTimeout: 30_000,
   projects: [
     { ...shared, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     {
       ...shared,
       displayName: 'e2e',
-      // Real servers and processes: starting them takes longer than a unit test's 5 s under load.
-      testTimeout: 30_000,
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',

@@ -80,5 +80,5 @@ describe('embedded PostgreSQL', () => {
       await second.stop();
     }
     await expect(query(sameUrl, 'SELECT 1')).rejects.toThrow();
-  });
+  }, 120_000);
 });
