@@ -66,7 +66,7 @@ const drivers: Record<string, (clock: ManualClock) => Promise<Driver>> = {
       newUser: async () => randomUUID(),
       close: async () => {
         await deleteKeys(redis, prefix);
-        await store.onModuleDestroy();
+        await store.onApplicationShutdown();
       },
     };
   },
@@ -150,15 +150,23 @@ describe.each(Object.keys(drivers))('SessionStore contract: %s', (name) => {
       await expect(store.touch(created.id, clock.now(), later)).resolves.toBe(false);
     });
 
+    it('revokes only a live session (an expired one is already gone)', async () => {
+      const created = await session();
+      clock.advance(HOUR);
+      await expect(store.revoke(created.userId, created.id, clock.now())).resolves.toBe(false);
+    });
+
     it('revokes a session for its owner only', async () => {
       const created = await session();
-      await expect(store.revoke(await driver.newUser(), created.id)).resolves.toBe(false);
+      await expect(store.revoke(await driver.newUser(), created.id, clock.now())).resolves.toBe(
+        false,
+      );
       await expect(
         store.findByTokenDigest(created.tokenDigest, clock.now()),
       ).resolves.not.toBeNull();
-      await expect(store.revoke(created.userId, created.id)).resolves.toBe(true);
+      await expect(store.revoke(created.userId, created.id, clock.now())).resolves.toBe(true);
       await expect(store.findByTokenDigest(created.tokenDigest, clock.now())).resolves.toBeNull();
-      await expect(store.revoke(created.userId, created.id)).resolves.toBe(false);
+      await expect(store.revoke(created.userId, created.id, clock.now())).resolves.toBe(false);
       await expect(store.touch(created.id, clock.now(), created.expiresAt)).resolves.toBe(false);
     });
 
@@ -202,7 +210,7 @@ describe.each(Object.keys(drivers))('SessionStore contract: %s', (name) => {
         const expiresAt = new Date(clock.now().getTime() + HOUR * 1000);
         await Promise.all([
           store.touch(created.id, clock.now(), expiresAt),
-          store.revoke(created.userId, created.id),
+          store.revoke(created.userId, created.id, clock.now()),
           store.touch(created.id, clock.now(), expiresAt),
         ]);
         await expect(store.findByTokenDigest(created.tokenDigest, clock.now())).resolves.toBeNull();
@@ -296,7 +304,7 @@ describe('driver specifics', () => {
       }
     } finally {
       await deleteKeys(redis, prefix);
-      await store.onModuleDestroy();
+      await store.onApplicationShutdown();
     }
   });
 });

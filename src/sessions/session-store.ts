@@ -15,8 +15,8 @@ export abstract class SessionStore {
   /** Records use: moves lastUsedAt and expiresAt. False when the session is gone. */
   abstract touch(id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean>;
 
-  /** Ends one session of this user. False when the user has no such session. */
-  abstract revoke(userId: string, id: string): Promise<boolean>;
+  /** Ends one live session of this user. False when the user has no such live session. */
+  abstract revoke(userId: string, id: string, now: Date): Promise<boolean>;
 
   /** Ends every session of the user, except `exceptId` when given. */
   abstract revokeAllForUser(userId: string, exceptId?: string): Promise<void>;

@@ -7,7 +7,9 @@ import type { Session } from './session.js';
 import { SessionStore } from './session-store.js';
 import { digestsEqual, digestToken, generateToken, isWellFormedToken } from './session-token.js';
 
+/** The sizes of the `sessions` columns; longer values (a forged X-Forwarded-For, say) are cut. */
 const USER_AGENT_MAX_LENGTH = 256;
+const IP_MAX_LENGTH = 64;
 
 export interface ClientInfo {
   ip?: string | null;
@@ -44,7 +46,7 @@ export class SessionsService {
       lastUsedAt: now,
       expiresAt: this.expiryAfterUse(now, absoluteExpiresAt),
       absoluteExpiresAt,
-      ip: client.ip ?? null,
+      ip: client.ip?.slice(0, IP_MAX_LENGTH) ?? null,
       userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
     };
     await this.store.create(session);
@@ -70,7 +72,7 @@ export class SessionsService {
   }
 
   end(userId: string, sessionId: string): Promise<boolean> {
-    return this.store.revoke(userId, sessionId);
+    return this.store.revoke(userId, sessionId, this.clock.now());
   }
 
   endAll(userId: string, options: { except?: string } = {}): Promise<void> {

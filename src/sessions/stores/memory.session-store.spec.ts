@@ -142,7 +142,7 @@ describe('MemorySessionStore', () => {
     it('returns false for a revoked session and does not bring it back', async () => {
       const session = makeSession(ALICE);
       await store.create(session);
-      await store.revoke(ALICE, session.id);
+      await store.revoke(ALICE, session.id, at(0));
 
       await expect(store.touch(session.id, at(MINUTE), at(2 * HOUR))).resolves.toBe(false);
       await expect(store.findByTokenDigest(session.tokenDigest, at(MINUTE))).resolves.toBeNull();
@@ -163,14 +163,14 @@ describe('MemorySessionStore', () => {
     it('ends the session for its owner', async () => {
       const session = makeSession(ALICE);
       await store.create(session);
-      await expect(store.revoke(ALICE, session.id)).resolves.toBe(true);
+      await expect(store.revoke(ALICE, session.id, at(0))).resolves.toBe(true);
       await expect(store.findByTokenDigest(session.tokenDigest, clock.now())).resolves.toBeNull();
     });
 
     it('refuses another user and leaves the session alone', async () => {
       const session = makeSession(ALICE);
       await store.create(session);
-      await expect(store.revoke(BOB, session.id)).resolves.toBe(false);
+      await expect(store.revoke(BOB, session.id, at(0))).resolves.toBe(false);
       await expect(store.findByTokenDigest(session.tokenDigest, clock.now())).resolves.toEqual(
         session,
       );
@@ -179,9 +179,9 @@ describe('MemorySessionStore', () => {
     it('returns false for an unknown id and for a second revoke', async () => {
       const session = makeSession(ALICE);
       await store.create(session);
-      await expect(store.revoke(ALICE, 'unknown')).resolves.toBe(false);
-      await expect(store.revoke(ALICE, session.id)).resolves.toBe(true);
-      await expect(store.revoke(ALICE, session.id)).resolves.toBe(false);
+      await expect(store.revoke(ALICE, 'unknown', at(0))).resolves.toBe(false);
+      await expect(store.revoke(ALICE, session.id, at(0))).resolves.toBe(true);
+      await expect(store.revoke(ALICE, session.id, at(0))).resolves.toBe(false);
     });
 
     it('ends only the named session', async () => {
@@ -189,7 +189,7 @@ describe('MemorySessionStore', () => {
       const second = makeSession(ALICE, MINUTE);
       await store.create(first);
       await store.create(second);
-      await store.revoke(ALICE, first.id);
+      await store.revoke(ALICE, first.id, at(0));
       const remaining = await store.listForUser(ALICE, clock.now());
       expect(remaining.map((s) => s.id)).toEqual([second.id]);
     });

@@ -54,8 +54,8 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
     return true;
   }
 
-  async revoke(userId: string, id: string): Promise<boolean> {
-    const session = this.byId.get(id);
+  async revoke(userId: string, id: string, now: Date): Promise<boolean> {
+    const session = this.live(id, now);
     if (!session || session.userId !== userId) return false;
     this.delete(session);
     return true;

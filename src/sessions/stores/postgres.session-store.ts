@@ -47,8 +47,8 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
     return Boolean(affected);
   }
 
-  async revoke(userId: string, id: string): Promise<boolean> {
-    const { affected } = await this.rows.delete({ id, userId });
+  async revoke(userId: string, id: string, now: Date): Promise<boolean> {
+    const { affected } = await this.rows.delete({ id, userId, expiresAt: MoreThan(now) });
     return Boolean(affected);
   }
 

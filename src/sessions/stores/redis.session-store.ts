@@ -1,4 +1,4 @@
-import type { OnModuleDestroy } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Session } from '../session.js';
 import { SessionStore } from '../session-store.js';
@@ -15,7 +15,7 @@ return 1`;
 
 /**
  * Deletes sessions of one user. ARGV: key prefix, user id, one session id (or '' for all of them),
- * a session id to keep (or ''). Returns how many were deleted.
+ * a session id to keep (or ''), now in ms. Returns how many live sessions were deleted.
  */
 const REVOKE = `
 local userKey = ARGV[1] .. 'user:' .. ARGV[2]
@@ -24,8 +24,8 @@ local deleted = 0
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. 'session:' .. id
   if id ~= ARGV[4] and redis.call('HGET', key, 'userId') == ARGV[2] then
+    if tonumber(redis.call('HGET', key, 'expiresAt')) > tonumber(ARGV[5]) then deleted = deleted + 1 end
     redis.call('DEL', key, ARGV[1] .. 'token:' .. redis.call('HGET', key, 'tokenDigest'))
-    deleted = deleted + 1
   end
   if id ~= ARGV[4] then redis.call('ZREM', userKey, id) end
 end
@@ -62,7 +62,7 @@ const fromFields = (fields: Fields): Session => ({
  * a sorted set per user (by creation time) serves listing and revoke-all. Every change that must not
  * interleave with another runs as one Lua script.
  */
-export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
+export class RedisSessionStore extends SessionStore implements OnApplicationShutdown {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'latchkey:',
@@ -70,7 +70,8 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
     super();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has drained (not at module destroy, which comes before), so in-flight requests finish. */
+  async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
@@ -108,12 +109,13 @@ export class RedisSessionStore extends SessionStore implements OnModuleDestroy {
     return touched === 1;
   }
 
-  async revoke(userId: string, id: string): Promise<boolean> {
-    return (await this.redis.eval(REVOKE, 0, this.prefix, userId, id, '')) === 1;
+  async revoke(userId: string, id: string, now: Date): Promise<boolean> {
+    return (await this.redis.eval(REVOKE, 0, this.prefix, userId, id, '', now.getTime())) === 1;
   }
 
   async revokeAllForUser(userId: string, exceptId?: string): Promise<void> {
-    await this.redis.eval(REVOKE, 0, this.prefix, userId, '', exceptId ?? '');
+    // Every session goes, live or not, so "now" only affects the count, which is not needed here.
+    await this.redis.eval(REVOKE, 0, this.prefix, userId, '', exceptId ?? '', 0);
   }
 
   async listForUser(userId: string, now: Date): Promise<Session[]> {
