@@ -84,16 +84,26 @@ describe('validateEnv', () => {
       const env = validateEnv({
         SESSION_IDLE_TTL: value,
         SESSION_ABSOLUTE_TTL: value,
-        SESSION_TOUCH_INTERVAL: value,
+        SESSION_TOUCH_INTERVAL: '0',
       });
       expect(env.SESSION_IDLE_TTL).toBe(seconds);
       expect(env.SESSION_ABSOLUTE_TTL).toBe(seconds);
-      expect(env.SESSION_TOUCH_INTERVAL).toBe(seconds);
+      const touch = validateEnv({ SESSION_IDLE_TTL: '30d', SESSION_TOUCH_INTERVAL: value });
+      expect(touch.SESSION_TOUCH_INTERVAL).toBe(seconds);
     });
 
     it('accepts a touch interval of 0 but not an idle TTL of 0', () => {
       expect(validateEnv({ SESSION_TOUCH_INTERVAL: '0' }).SESSION_TOUCH_INTERVAL).toBe(0);
       expect(errorFor({ SESSION_IDLE_TTL: '0' }).message).toContain('SESSION_IDLE_TTL');
+    });
+
+    it('requires SESSION_TOUCH_INTERVAL to be shorter than SESSION_IDLE_TTL', () => {
+      expect(errorFor({ SESSION_IDLE_TTL: '60s' }).message).toContain(
+        'SESSION_TOUCH_INTERVAL: must be shorter than SESSION_IDLE_TTL',
+      );
+      expect(
+        validateEnv({ SESSION_IDLE_TTL: '60s', SESSION_TOUCH_INTERVAL: '10s' }).SESSION_IDLE_TTL,
+      ).toBe(60);
     });
 
     it('requires DATABASE_URL in production, where the embedded database is refused', () => {

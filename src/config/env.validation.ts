@@ -8,6 +8,7 @@ import {
   IsUrl,
   Max,
   Min,
+  ValidateBy,
   ValidateIf,
   validateSync,
   type ValidationError,
@@ -25,24 +26,37 @@ const toBoolean = ({ value }: { value: unknown }) =>
 const toSeconds = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? (parseDuration(value) ?? value) : value;
 
+const ShorterThan = (other: string) =>
+  ValidateBy({
+    name: 'shorterThan',
+    validator: {
+      validate: (value, args) => {
+        const limit = (args?.object as Record<string, unknown>)[other];
+        return typeof value !== 'number' || typeof limit !== 'number' || value < limit;
+      },
+      defaultMessage: () => `must be shorter than ${other}`,
+    },
+  });
+
 /**
- * Every setting the service reads, with its default. Values arrive as strings from the
- * environment (or .env) and leave typed; anything unparseable stops start-up.
+ * Every setting the service reads, with its default. Values arrive as strings from the environment
+ * (or .env) and leave typed; anything unparseable stops start-up. The basic check sits last on each
+ * property: class-validator runs a property's checks bottom-up and reports only the first failure.
  */
 export class Env {
   @IsIn(NODE_ENVS)
   NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
 
   @Transform(toInt)
-  @IsInt()
   @Min(0)
   @Max(65535)
+  @IsInt()
   PORT = 3000;
 
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process gives up. */
   @Transform(toSeconds)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   @Min(0)
+  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   SHUTDOWN_TIMEOUT = 10;
 
   /**
@@ -57,20 +71,20 @@ export class Env {
 
   /** Unset: an embedded PostgreSQL is started with its data under EMBEDDED_DB_DIR (not in production). */
   @ValidateIf((env: Env) => env.NODE_ENV === 'production' || env.DATABASE_URL !== undefined)
-  @IsDefined({ message: 'is required in production (the embedded database is for development)' })
   @IsUrl(
     { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true },
     { message: 'must be a postgres:// or postgresql:// URL' },
   )
+  @IsDefined({ message: 'is required in production (the embedded database is for development)' })
   DATABASE_URL?: string;
 
   @IsString()
   EMBEDDED_DB_DIR = '.data/pg';
 
   @Transform(toInt)
-  @IsInt()
   @Min(1024)
   @Max(65535)
+  @IsInt()
   EMBEDDED_DB_PORT = 5433;
 
   @Transform(toBoolean)
@@ -78,45 +92,49 @@ export class Env {
   DB_MIGRATIONS_RUN = true;
 
   @Transform(toInt)
-  @IsInt()
   @Min(8)
   @Max(128)
+  @IsInt()
   PASSWORD_MIN_LENGTH = 12;
 
   /** argon2id cost; the minimums are OWASP's recommendation and cannot be lowered. */
   @Transform(toInt)
-  @IsInt()
   @Min(19456)
+  @IsInt()
   ARGON2_MEMORY_COST = 19456;
 
   @Transform(toInt)
-  @IsInt()
   @Min(2)
+  @IsInt()
   ARGON2_TIME_COST = 2;
 
   @Transform(toInt)
-  @IsInt()
   @Min(1)
   @Max(16)
+  @IsInt()
   ARGON2_PARALLELISM = 1;
 
   @IsIn(SESSION_STORES)
   SESSION_STORE: (typeof SESSION_STORES)[number] = 'memory';
 
   @Transform(toSeconds)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   @Min(1)
+  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   SESSION_IDLE_TTL = 24 * 3600;
 
   @Transform(toSeconds)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   @Min(1)
+  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   SESSION_ABSOLUTE_TTL = 14 * 86400;
 
-  /** How stale lastUsedAt may get before a use writes it again (bounds writes per session). */
+  /**
+   * How stale lastUsedAt may get before a use writes it again (bounds writes per session). Must be
+   * shorter than the idle timeout, or sessions in steady use would never slide.
+   */
+  @ShorterThan('SESSION_IDLE_TTL')
   @Transform(toSeconds)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   @Min(0)
+  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   SESSION_TOUCH_INTERVAL = 60;
 
   @ValidateIf((env: Env) => env.SESSION_STORE === 'redis' || env.REDIS_URL !== undefined)
@@ -142,7 +160,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   // An empty variable (PORT=) means "use the default", as it does for most tools.
   const provided = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
   const env = plainToInstance(Env, provided, { exposeDefaultValues: true });
-  const errors = validateSync(env);
+  const errors = validateSync(env, { stopAtFirstError: true });
   if (errors.length > 0) {
     throw new Error(`Invalid configuration:\n  - ${describe(errors).join('\n  - ')}`);
   }

@@ -1,11 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { argon2id, hash, type HashOptions, needsRehash, verify } from 'argon2';
 import type { Env } from '../config/env.validation.js';
 
 /** argon2id hashing with the configured cost; the parameters travel inside each hash. */
 @Injectable()
-export class PasswordService {
+export class PasswordService implements OnModuleInit {
   private readonly options: HashOptions;
   private dummyHash?: Promise<string>;
 
@@ -16,6 +16,11 @@ export class PasswordService {
       timeCost: config.get('ARGON2_TIME_COST', { infer: true }),
       parallelism: config.get('ARGON2_PARALLELISM', { infer: true }),
     };
+  }
+
+  /** Made at start-up, so the first login to an unknown email costs no more than any other. */
+  async onModuleInit(): Promise<void> {
+    await this.dummy();
   }
 
   hash(password: string): Promise<string> {
@@ -35,8 +40,12 @@ export class PasswordService {
    * does not reveal which emails have accounts.
    */
   async verifyDummy(password: string): Promise<void> {
+    await this.verify(await this.dummy(), password);
+  }
+
+  private dummy(): Promise<string> {
     this.dummyHash ??= this.hash('latchkey dummy password, never matches a stored hash');
-    await this.verify(await this.dummyHash, password);
+    return this.dummyHash;
   }
 
   /**

@@ -7,9 +7,9 @@ import { EMAIL_MAX_LENGTH, PresentedPasswordField } from '../../users/dto/user-f
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: EMAIL_MAX_LENGTH })
   @Trim()
-  @IsString()
-  @IsNotEmpty()
   @MaxLength(EMAIL_MAX_LENGTH)
+  @IsNotEmpty()
+  @IsString()
   email!: string;
 
   @PresentedPasswordField('The account password, exactly as set.')
