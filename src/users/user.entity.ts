@@ -12,13 +12,15 @@ export const USER_ROLES = ['user', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
 @Entity('users')
+// A unique index on lower(email), made by a migration: emails are unique case-insensitively in the
+// database itself, whatever path writes them. TypeORM cannot describe an index on an expression.
+@Index('UQ_users_email', { synchronize: false })
 @Check('CHK_users_role', `"role" IN ('user', 'admin')`)
 export class User {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'PK_users' })
   id!: string;
 
-  /** Stored trimmed and lower-cased, so this index also makes emails unique case-insensitively. */
-  @Index('UQ_users_email', { unique: true })
+  /** Stored trimmed and lower-cased. */
   @Column({ type: 'varchar', length: 254 })
   email!: string;
 
