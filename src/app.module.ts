@@ -16,16 +16,20 @@ export class AppModule {
    *   a database or short session lifetimes without touching process.env).
    */
   static forRoot(overrides: Record<string, string> = {}): DynamicModule {
+    const config = ConfigModule.forRoot({
+      isGlobal: true,
+      cache: true,
+      skipProcessEnv: true,
+      envFilePath: envFilePaths(),
+      validate: (raw) => validateEnv({ ...raw, ...overrides }),
+    });
+    // Nest awaits this later, and reports a configuration error then; until that moment the
+    // rejection must not count as unhandled (which would crash the process with a stack trace).
+    config.catch(() => undefined);
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          cache: true,
-          skipProcessEnv: true,
-          envFilePath: envFilePaths(),
-          validate: (raw) => validateEnv({ ...raw, ...overrides }),
-        }),
+        config,
         loggingModule(),
         DatabaseModule,
         SessionsModule,

