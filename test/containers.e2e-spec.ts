@@ -41,7 +41,8 @@ describe('Dockerfile', () => {
   it('starts the app with the command of npm run start:prod', () => {
     const { scripts } = JSON.parse(read('package.json'));
     const command = JSON.parse(last('CMD')!.slice('CMD '.length)) as string[];
-    expect(command.join(' ')).toBe(scripts['start:prod']);
+    // npm's script execs node so that signals reach it; the image runs node directly.
+    expect(`exec ${command.join(' ')}`).toBe(scripts['start:prod']);
   });
 
   it('is multi-stage, runs as a non-root user, and checks /health/ready', () => {

@@ -31,6 +31,12 @@ export class ProblemDto {
 
   @ApiPropertyOptional({ type: [FieldErrorDto] })
   errors?: FieldErrorDto[];
+
+  @ApiPropertyOptional({
+    description: 'Readiness only: each check and whether it is `up` or `down`.',
+    example: { database: 'down', sessions: 'up' },
+  })
+  checks?: Record<string, string>;
 }
 
 const DESCRIPTIONS: Record<number, string> = {

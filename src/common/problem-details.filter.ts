@@ -127,7 +127,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     if (status === HttpStatus.BAD_REQUEST && exception.cause instanceof SyntaxError) {
-      return { status, code: 'malformed_json', detail: 'The request body is not valid JSON.' };
+      return {
+        status,
+        code: 'malformed_json',
+        detail:
+          'The request body is not a JSON object (malformed JSON, or a bare value such as null).',
+      };
     }
     if (status === HttpStatus.PAYLOAD_TOO_LARGE) {
       return {

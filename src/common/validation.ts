@@ -59,6 +59,8 @@ export const createValidationPipe = () =>
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
+    // One message per field: "must be a string" says it all, without "and at most 254 characters".
+    stopAtFirstError: true,
     exceptionFactory: (errors) => validationFailed(flatten(errors)),
   });
 

@@ -38,7 +38,23 @@ export class HealthController {
     summary: 'Readiness: the database and the session store answer',
     description: 'On failure, 503 `service_unavailable`; `checks` says which dependency is down.',
   })
-  @ApiOkResponse({ description: 'Ready.' })
+  @ApiOkResponse({
+    description: 'Ready: every check is up.',
+    schema: {
+      type: 'object',
+      required: ['status', 'details'],
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        info: { type: 'object' },
+        error: { type: 'object' },
+        details: {
+          type: 'object',
+          description:
+            'Per check (`database`, `sessions`): `{status: "up"}` and its response time.',
+        },
+      },
+    },
+  })
   @ApiProblems(503)
   async ready(): Promise<HealthCheckResult> {
     try {

@@ -30,7 +30,7 @@ export interface ObservedResponse {
 
 /**
  * Checks a real response against the document: its status must be documented for the operation,
- * and a JSON body must match the documented schema. Requests the document does not describe
+ * and a JSON body must have a documented schema for its media type, and match it. Requests the document does not describe
  * (unknown routes, Swagger UI) are not checked here.
  */
 export function checkAgainstOpenApi(method: string, url: string, response: ObservedResponse): void {
@@ -42,7 +42,10 @@ export function checkAgainstOpenApi(method: string, url: string, response: Obser
   const documented = operation.responses[String(response.status)];
   if (!documented) throw new Error(`${where} is not documented in openapi.json`);
   const mediaType = (response.headers['content-type'] ?? '').split(';')[0];
-  if (!documented.content?.[mediaType] || !mediaType.endsWith('json')) return;
+  if (!mediaType.endsWith('json')) return;
+  const content = documented.content?.[mediaType] as { schema?: unknown } | undefined;
+  if (!content?.schema)
+    throw new Error(`${where}: its ${mediaType} body is not described in openapi.json`);
   const ref = `openapi.json#/${pointer('paths', template, method.toLowerCase(), 'responses', String(response.status), 'content', mediaType, 'schema')}`;
   const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
   if (!validate(response.body)) {
