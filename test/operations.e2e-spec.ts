@@ -111,12 +111,12 @@ describe('the app process', () => {
         await app.request('POST', '/auth/register', { body: { email, password: PASSWORD } });
         // Each login hashes, then writes a session to the store: the store must outlive the drain.
         const logins = Array.from({ length: 16 }, () =>
-          app.request('POST', '/auth/login', { body: { email, password: PASSWORD } }),
+          app.postInFlight('/auth/login', { email, password: PASSWORD }),
         );
-        await Promise.race(logins);
+        await Promise.all(logins.map((login) => login.received));
         const exitCode = app.stop();
-        const responses = await Promise.all(logins);
-        expect(responses.map((response) => response.status)).toEqual(Array(16).fill(200));
+        const statuses = await Promise.all(logins.map((login) => login.response));
+        expect(statuses).toEqual(Array(16).fill(200));
         await expect(exitCode).resolves.toBe(0);
         await expect(fetch(`${app.url}/health/live`)).rejects.toThrow();
       },

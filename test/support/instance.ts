@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -82,5 +83,32 @@ export class Instance {
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /**
+   * A JSON POST sent with `Expect: 100-continue`: `received` resolves once the server has parsed the
+   * request (it answers "100 Continue"), i.e. once the request is really in flight there.
+   */
+  postInFlight(
+    path: string,
+    body: unknown,
+  ): { received: Promise<void>; response: Promise<number> } {
+    const payload = JSON.stringify(body);
+    const request = httpRequest(`${this.url}${path}`, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(payload),
+        Expect: '100-continue',
+      },
+    });
+    const received = once(request, 'continue').then(() => void request.end(payload));
+    const response = once(request, 'response').then(([incoming]) => {
+      incoming.resume();
+      return once(incoming, 'end').then(() => incoming.statusCode as number);
+    });
+    request.flushHeaders();
+    return { received, response };
   }
 }
