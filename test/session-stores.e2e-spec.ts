@@ -12,7 +12,8 @@ import { SessionsService } from '../src/sessions/sessions.service.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.session-store.js';
 import { PostgresSessionStore } from '../src/sessions/stores/postgres.session-store.js';
 import { RedisSessionStore } from '../src/sessions/stores/redis.session-store.js';
-import { e2eDatabaseUrl, ManualClock, migrateOnce } from './support/app.js';
+import { e2eDatabaseUrl, migrateOnce } from './support/app.js';
+import { ManualClock } from './support/manual-clock.js';
 import { deleteKeys, redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
 
 const HOUR = 3600;

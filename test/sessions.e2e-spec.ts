@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
-import { createTestApp, ManualClock } from './support/app.js';
+import { createTestApp } from './support/app.js';
+import { ManualClock } from './support/manual-clock.js';
 import { account, api, bearer, login } from './support/factories.js';
 import { redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
 

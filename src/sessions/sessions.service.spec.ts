@@ -1,27 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ConfigService } from '@nestjs/config';
 import type { Env } from '../config/env.validation.js';
-import { Clock } from './clock.js';
+import { ManualClock } from '../../test/support/manual-clock.js';
 import { digestToken } from './session-token.js';
 import { SessionsService } from './sessions.service.js';
 import { MemorySessionStore } from './stores/memory.session-store.js';
-
-class FakeClock extends Clock {
-  private current: number;
-
-  constructor(start: Date) {
-    super();
-    this.current = start.getTime();
-  }
-
-  now(): Date {
-    return new Date(this.current);
-  }
-
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -41,7 +24,7 @@ const fakeConfig = (values: Record<string, unknown>) =>
   ({ get: (key: string) => values[key] }) as unknown as ConfigService<Env, true>;
 
 describe('SessionsService', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let store: MemorySessionStore;
   let service: SessionsService;
 
@@ -49,7 +32,7 @@ describe('SessionsService', () => {
     new SessionsService(store, clock, fakeConfig(settings));
 
   beforeEach(() => {
-    clock = new FakeClock(START);
+    clock = new ManualClock(START);
     store = new MemorySessionStore(clock);
     service = build();
   });
@@ -152,7 +135,7 @@ describe('SessionsService', () => {
       const { token, session } = await service.start(ALICE, {});
       const touch = jest.spyOn(store, 'touch');
 
-      clock.advance(59 * SECOND);
+      clock.advanceMs(59 * SECOND);
       const seen = await service.authenticate(token);
 
       expect(touch).not.toHaveBeenCalled();
@@ -164,7 +147,7 @@ describe('SessionsService', () => {
       const { token, session } = await service.start(ALICE, {});
       const touch = jest.spyOn(store, 'touch');
 
-      clock.advance(MINUTE);
+      clock.advanceMs(MINUTE);
       const now = clock.now();
       const seen = await service.authenticate(token);
 
@@ -184,7 +167,7 @@ describe('SessionsService', () => {
 
       // A request every 10 s for 5 minutes: 30 reads.
       for (let i = 0; i < 30; i++) {
-        clock.advance(10 * SECOND);
+        clock.advanceMs(10 * SECOND);
         await expect(service.authenticate(token)).resolves.not.toBeNull();
       }
       expect(touch).toHaveBeenCalledTimes(5);
@@ -195,7 +178,7 @@ describe('SessionsService', () => {
       const { token } = await service.start(ALICE, {});
       const touch = jest.spyOn(store, 'touch');
       await service.authenticate(token);
-      clock.advance(1);
+      clock.advanceMs(1);
       await service.authenticate(token);
       expect(touch).toHaveBeenCalledTimes(2);
     });
@@ -203,7 +186,7 @@ describe('SessionsService', () => {
     it('stays alive while used within the idle TTL', async () => {
       const { token } = await service.start(ALICE, {});
       for (let i = 0; i < 3; i++) {
-        clock.advance(29 * MINUTE);
+        clock.advanceMs(29 * MINUTE);
         await expect(service.authenticate(token)).resolves.not.toBeNull();
       }
       // 87 minutes in: well past the first idle deadline of 30 minutes.
@@ -212,16 +195,16 @@ describe('SessionsService', () => {
 
     it('expires after the idle TTL without use', async () => {
       const { token } = await service.start(ALICE, {});
-      clock.advance(30 * MINUTE - 1);
+      clock.advanceMs(30 * MINUTE - 1);
       // Still inside the window; this use slides it.
       await expect(service.authenticate(token)).resolves.not.toBeNull();
-      clock.advance(30 * MINUTE);
+      clock.advanceMs(30 * MINUTE);
       await expect(service.authenticate(token)).resolves.toBeNull();
     });
 
     it('expires exactly at the idle deadline', async () => {
       const { token } = await service.start(ALICE, {});
-      clock.advance(30 * MINUTE);
+      clock.advanceMs(30 * MINUTE);
       await expect(service.authenticate(token)).resolves.toBeNull();
       // And stays expired.
       await expect(service.authenticate(token)).resolves.toBeNull();
@@ -231,10 +214,10 @@ describe('SessionsService', () => {
       const { token, session } = await service.start(ALICE, {});
       // A request every 5 minutes until just before the absolute deadline.
       while (clock.now().getTime() + 5 * MINUTE < session.absoluteExpiresAt.getTime()) {
-        clock.advance(5 * MINUTE);
+        clock.advanceMs(5 * MINUTE);
         await expect(service.authenticate(token)).resolves.not.toBeNull();
       }
-      clock.advance(5 * MINUTE);
+      clock.advanceMs(5 * MINUTE);
       expect(clock.now()).toEqual(session.absoluteExpiresAt);
       await expect(service.authenticate(token)).resolves.toBeNull();
     });
@@ -242,7 +225,7 @@ describe('SessionsService', () => {
     it('never slides expiresAt past the absolute deadline', async () => {
       const { token, session } = await service.start(ALICE, {});
       for (let i = 0; i < 11; i++) {
-        clock.advance(10 * MINUTE);
+        clock.advanceMs(10 * MINUTE);
         await service.authenticate(token);
       }
       // 110 minutes in: now + idle TTL would be 140 minutes, past the 120-minute cap.
@@ -253,7 +236,7 @@ describe('SessionsService', () => {
 
     it('returns null when the session is revoked between lookup and touch', async () => {
       const { token } = await service.start(ALICE, {});
-      clock.advance(MINUTE);
+      clock.advanceMs(MINUTE);
       jest.spyOn(store, 'touch').mockResolvedValueOnce(false);
       await expect(service.authenticate(token)).resolves.toBeNull();
     });
@@ -262,14 +245,14 @@ describe('SessionsService', () => {
   describe('list', () => {
     it("lists the user's live sessions, newest first", async () => {
       const first = await service.start(ALICE, {});
-      clock.advance(MINUTE);
+      clock.advanceMs(MINUTE);
       const second = await service.start(ALICE, {});
       await service.start(BOB, {});
 
       const listed = await service.list(ALICE);
       expect(listed.map((s) => s.id)).toEqual([second.session.id, first.session.id]);
 
-      clock.advance(30 * MINUTE);
+      clock.advanceMs(30 * MINUTE);
       await expect(service.list(ALICE)).resolves.toEqual([]);
     });
   });

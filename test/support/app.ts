@@ -16,21 +16,6 @@ export interface TestAppOptions {
   logger?: LoggerService | false;
 }
 
-/** A clock the test moves by hand, so expiry is tested without waiting. */
-export class ManualClock extends Clock {
-  constructor(private current = new Date()) {
-    super();
-  }
-
-  now(): Date {
-    return new Date(this.current);
-  }
-
-  advance(seconds: number): void {
-    this.current = new Date(this.current.getTime() + seconds * 1000);
-  }
-}
-
 export const e2eDatabaseUrl = () => {
   const url = process.env[E2E_DATABASE_URL];
   if (!url)

@@ -1,24 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { Clock } from '../clock.js';
+import { ManualClock } from '../../../test/support/manual-clock.js';
 import type { Session } from '../session.js';
 import { MemorySessionStore } from './memory.session-store.js';
-
-class FakeClock extends Clock {
-  private current: number;
-
-  constructor(start: Date) {
-    super();
-    this.current = start.getTime();
-  }
-
-  now(): Date {
-    return new Date(this.current);
-  }
-
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
 
 const START = new Date('2030-01-01T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -47,11 +30,11 @@ function makeSession(userId: string, createdOffset = 0, ttl = HOUR): Session {
 }
 
 describe('MemorySessionStore', () => {
-  let clock: FakeClock;
+  let clock: ManualClock;
   let store: MemorySessionStore;
 
   beforeEach(() => {
-    clock = new FakeClock(START);
+    clock = new ManualClock(START);
     store = new MemorySessionStore(clock);
   });
 
