@@ -10,7 +10,7 @@ import { FieldErrorDto, ProblemDto, withCommonProblems } from './common/openapi.
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { createValidationPipe } from './common/validation.js';
 
-export const BODY_LIMIT = '16kb';
+const BODY_LIMIT = '16kb';
 
 const API_DESCRIPTION = `Register, log in for an opaque bearer token, and manage your own account.
 
