@@ -73,7 +73,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Logged out.' })
   @ApiProblems(401)
   async logout(@CurrentSession() session: Session): Promise<void> {
-    await this.auth.logout(session);
+    await this.sessions.end(session.userId, session.id);
   }
 
   @Post('logout-all')

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { ProblemException } from '../common/problem.exception.js';
-import type { Session } from '../sessions/session.js';
 import { type ClientInfo, SessionsService } from '../sessions/sessions.service.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { PasswordService } from '../users/password.service.js';
@@ -41,9 +40,5 @@ export class AuthService {
       expiresAt: session.expiresAt.toISOString(),
       user: UserDto.from(user),
     };
-  }
-
-  async logout(session: Session): Promise<void> {
-    await this.sessions.end(session.userId, session.id);
   }
 }
