@@ -2,6 +2,59 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+// Module boundaries: which folder of src/ may import which. Every import inside the repository is
+// relative (no path aliases), so an import reaches a top-level folder through ../ segments.
+const reaches = (folder) => `^(\\.\\./)+${folder}(/|$)`;
+
+const FEATURES = ['auth', 'users', 'sessions', 'health', 'database', 'redis', 'admin', 'mail'];
+
+const FOUNDATION = {
+  files: ['src/common/**', 'src/config/**'],
+  forbid: FEATURES,
+  why: 'common/ and config/ are what every feature builds on, so they know none of them; let the feature register with common instead (as users registers its unique constraint with UniqueViolations).',
+};
+const REDIS = {
+  files: ['src/redis/**'],
+  forbid: FEATURES.filter((feature) => feature !== 'redis'),
+  why: 'redis/ is infrastructure that features use; it knows none of them.',
+};
+const SESSIONS = {
+  files: ['src/sessions/**'],
+  forbid: ['users', 'auth'],
+  why: 'users and auth build on sessions, so sessions importing them back makes a cycle; take what is needed as arguments (an owner id, a credential version).',
+};
+const USERS = {
+  files: ['src/users/**'],
+  forbid: ['auth'],
+  why: 'auth builds on users (it logs users in), so users importing auth makes a cycle.',
+};
+
+const forbidden = ({ forbid, why }) =>
+  forbid.map((folder) => ({ regex: reaches(folder), message: `No ${folder}/ here: ${why}` }));
+
+const NO_TEST_IMPORTS = {
+  regex: reaches('test'),
+  message:
+    'test/ is not part of the app (the build holds src/ only), so src/ must not depend on it.',
+};
+
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+// A rule's options do not merge across config objects (the last match wins), so each layer
+// repeats the test/ restriction. Unit specs are exempt from that one: they are not built either,
+// and share helpers such as ManualClock with the e2e tests.
+const boundaries = [
+  { files: ['src/**/*.ts'], ignores: ['src/**/*.spec.ts'], rules: restrict([NO_TEST_IMPORTS]) },
+  ...[FOUNDATION, REDIS, SESSIONS, USERS].flatMap((layer) => [
+    { files: layer.files, rules: restrict(forbidden(layer)) },
+    {
+      files: layer.files,
+      ignores: ['src/**/*.spec.ts'],
+      rules: restrict([...forbidden(layer), NO_TEST_IMPORTS]),
+    },
+  ]),
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', '.data/'] },
   js.configs.recommended,
@@ -21,4 +74,5 @@ export default tseslint.config(
   { files: ['test/**/*.ts'], rules: { 'no-console': ['error', { allow: ['error', 'warn'] }] } },
   // Command-line scripts talk to the person running them.
   { files: ['scripts/**/*.mjs'], rules: { 'no-console': 'off' } },
+  ...boundaries,
 );

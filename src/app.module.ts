@@ -1,11 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AuthModule } from './auth/auth.module.js';
+import { CommonModule } from './common/common.module.js';
 import { loggingModule } from './common/logging.js';
 import { envFilePaths } from './config/env-files.js';
-import { validateEnv } from './config/env.validation.js';
+import { type Env, validateEnv } from './config/env.validation.js';
+import { NAMESPACES } from './config/index.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -16,12 +19,15 @@ export class AppModule {
    *   a database or short session lifetimes without touching process.env).
    */
   static forRoot(overrides: Record<string, string> = {}): DynamicModule {
+    let env: Env | undefined;
     const config = ConfigModule.forRoot({
       isGlobal: true,
       cache: true,
       skipProcessEnv: true,
       envFilePath: envFilePaths(),
-      validate: (raw) => validateEnv({ ...raw, ...overrides }),
+      validate: (raw) => (env = validateEnv({ ...raw, ...overrides })),
+      // The namespaces are computed when first injected, which is after validation.
+      load: NAMESPACES.map((each) => each.register(() => env as Env)),
     });
     // Nest awaits this later, and reports a configuration error then; until that moment the
     // rejection must not count as unhandled (which would crash the process with a stack trace).
@@ -30,8 +36,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         config,
+        CommonModule,
         loggingModule(),
         DatabaseModule,
+        RedisModule,
         SessionsModule,
         UsersModule,
         AuthModule,

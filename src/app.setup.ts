@@ -1,13 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { ModuleRef } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
-import type { Env } from './config/env.validation.js';
+import { type AppConfig, appConfig } from './config/app.config.js';
 import { noStore, requestId, requireJsonBody } from './common/http.middleware.js';
 import { FieldErrorDto, ProblemDto, withCommonProblems } from './common/openapi.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
+import { UniqueViolations } from './common/unique-violations.js';
 import { createValidationPipe } from './common/validation.js';
 
 const BODY_LIMIT = '16kb';
@@ -23,14 +23,14 @@ const API_DESCRIPTION = `Register, log in for an opaque bearer token, and manage
 
 /** Everything between "the app exists" and "it listens": shared by main.ts and the e2e tests. */
 export function configureApp(app: NestExpressApplication): INestApplication {
-  const config = app.get<ConfigService<Env, true>>(ConfigService);
+  const config = app.get<AppConfig>(appConfig.KEY);
   app.disable('x-powered-by');
-  app.set('trust proxy', trustProxy(config.get('TRUST_PROXY', { infer: true })));
+  app.set('trust proxy', config.trustProxy);
   app.use(requestId);
   app.use(['/auth', '/users'], noStore);
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(UniqueViolations)));
   app.useGlobalPipes(createValidationPipe());
   // Lets validators that depend on configuration (the password policy) be injected; class-validator
   // asks for its own classes too, which Nest does not have, hence the fallback.
@@ -45,9 +45,6 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   });
   return app;
 }
-
-const trustProxy = (value: string): boolean | number | string =>
-  value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value;
 
 /** The OpenAPI document of the app's routes; needs no running server or database. */
 export function openApiDocument(app: INestApplication): OpenAPIObject {

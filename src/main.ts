@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { type INestApplication, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import type { Env } from './config/env.validation.js';
+import { type AppConfig, appConfig } from './config/app.config.js';
 
 const logger = new Logger('Latchkey');
 
@@ -41,13 +40,12 @@ async function bootstrap(): Promise<void> {
     // Until pino takes over: a start-up failure is reported once, below, not also by Nest.
     logger: false,
   });
-  const config = app.get<ConfigService<Env, true>>(ConfigService);
+  const config = app.get<AppConfig>(appConfig.KEY);
   app.useLogger(app.get(PinoLogger));
   configureApp(app);
-  exitGracefullyOnSignals(app, config.get('SHUTDOWN_TIMEOUT', { infer: true }));
-  const port = config.get('PORT', { infer: true });
-  await app.listen(port);
-  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
+  exitGracefullyOnSignals(app, config.shutdownTimeoutSeconds);
+  await app.listen(config.port);
+  logger.log(`Listening on http://localhost:${config.port} (API docs at /docs)`);
 }
 
 /** Errors a person can fix get their message alone; anything else, the whole stack. */

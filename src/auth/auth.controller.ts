@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -8,25 +8,24 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentSession } from '../common/decorators/current-user.decorator.js';
 import { Public } from '../common/decorators/public.decorator.js';
 import { ApiProblems } from '../common/openapi.js';
-import { ProblemException } from '../common/problem.exception.js';
-import { UuidPipe } from '../common/validation.js';
+import { CurrentSession } from '../sessions/current-session.decorator.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { AccountsService } from '../users/accounts.service.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { AuthService } from './auth.service.js';
 import { LoginResponseDto } from './dto/login-response.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
-import { SessionDto } from './dto/session.dto.js';
 
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly accounts: AccountsService,
     private readonly sessions: SessionsService,
   ) {}
 
@@ -44,7 +43,7 @@ export class AuthController {
     @Body() body: RegisterDto,
     @Res({ passthrough: true }) response: Response,
   ): Promise<UserDto> {
-    const user = await this.auth.register(body);
+    const user = await this.accounts.register(body);
     response.location(`/users/${user.id}`);
     return UserDto.from(user);
   }
@@ -81,40 +80,13 @@ export class AuthController {
   @ApiBearerAuth('bearer')
   @ApiOperation({
     summary: 'End every session of your account, this one included',
-    description: 'Every token of the account is refused from now on, on every instance.',
+    description:
+      'Every token of the account is refused from now on, on every instance, including the token of a ' +
+      'login that was in flight at that moment.',
   })
   @ApiNoContentResponse({ description: 'All sessions ended.' })
   @ApiProblems(401)
   async logoutAll(@CurrentSession() session: Session): Promise<void> {
-    await this.sessions.endAll(session.userId);
-  }
-
-  @Get('sessions')
-  @ApiBearerAuth('bearer')
-  @ApiOperation({ summary: 'Your live sessions, newest first' })
-  @ApiOkResponse({ type: [SessionDto] })
-  @ApiProblems(401)
-  async listSessions(@CurrentSession() session: Session): Promise<SessionDto[]> {
-    const sessions = await this.sessions.list(session.userId);
-    return sessions.map((each) => SessionDto.from(each, session.id));
-  }
-
-  @Delete('sessions/:id')
-  @HttpCode(204)
-  @ApiBearerAuth('bearer')
-  @ApiOperation({
-    summary: 'End one of your sessions',
-    description:
-      'Any session id that is not one of your live sessions answers 404, whether or not it exists.',
-  })
-  @ApiNoContentResponse({ description: 'That session ended.' })
-  @ApiProblems(400, 401, 404)
-  async endSession(
-    @Param('id', UuidPipe) id: string,
-    @CurrentSession() session: Session,
-  ): Promise<void> {
-    if (!(await this.sessions.end(session.userId, id))) {
-      throw new ProblemException(404, 'not_found', 'You have no session with this id.');
-    }
+    await this.accounts.endAllSessions(session.userId);
   }
 }

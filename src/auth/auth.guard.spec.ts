@@ -8,7 +8,7 @@ import type { Session } from '../sessions/session.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import type { User } from '../users/user.entity.js';
 import type { UsersService } from '../users/users.service.js';
-import { AuthGuard } from './auth.guard.js';
+import { type AuthenticatedRequest, AuthGuard } from './auth.guard.js';
 
 const ALICE_ID = 'a1a1a1a1-0000-4000-8000-000000000001';
 const BOB_ID = 'b2b2b2b2-0000-4000-8000-000000000002';
@@ -18,22 +18,29 @@ const GONE_ID = 'd4d4d4d4-0000-4000-8000-000000000004';
 const ALICE_TOKEN = 'lk_' + 'a'.repeat(43);
 const ADMIN_TOKEN = 'lk_' + 'b'.repeat(43);
 const ORPHAN_TOKEN = 'lk_' + 'c'.repeat(43);
+/** Carol changed her password (credential version 3) after these sessions were made. */
+const CAROL_ID = 'e5e5e5e5-0000-4000-8000-000000000005';
+const CAROL_STALE_TOKEN = 'lk_' + 'd'.repeat(43);
+const CAROL_CURRENT_TOKEN = 'lk_' + 'e'.repeat(43);
+const CAROL_NEWER_TOKEN = 'lk_' + 'f'.repeat(43);
 
-const makeUser = (id: string, role: User['role'] = 'user'): User => ({
+const makeUser = (id: string, role: User['role'] = 'user', credentialVersion = 0): User => ({
   id,
   email: `${id}@example.com`,
   name: null,
   passwordHash: '$argon2id$...',
   emailVerified: true,
   role,
+  credentialVersion,
   createdAt: new Date('2030-01-01T00:00:00Z'),
   updatedAt: new Date('2030-01-01T00:00:00Z'),
 });
 
-const makeSession = (userId: string): Session => ({
-  id: `session-of-${userId}`,
+const makeSession = (userId: string, credentialVersion = 0): Session => ({
+  id: `session-of-${userId}-v${credentialVersion}`,
   userId,
   tokenDigest: '0'.repeat(64),
+  credentialVersion,
   createdAt: new Date('2030-01-01T00:00:00Z'),
   lastUsedAt: new Date('2030-01-01T00:00:00Z'),
   expiresAt: new Date('2030-01-02T00:00:00Z'),
@@ -46,17 +53,22 @@ const USERS = new Map([
   [ALICE_ID, makeUser(ALICE_ID)],
   [BOB_ID, makeUser(BOB_ID)],
   [ADMIN_ID, makeUser(ADMIN_ID, 'admin')],
+  [CAROL_ID, makeUser(CAROL_ID, 'user', 3)],
 ]);
 const SESSIONS = new Map([
   [ALICE_TOKEN, makeSession(ALICE_ID)],
   [ADMIN_TOKEN, makeSession(ADMIN_ID)],
   [ORPHAN_TOKEN, makeSession(GONE_ID)],
+  [CAROL_STALE_TOKEN, makeSession(CAROL_ID, 2)],
+  [CAROL_CURRENT_TOKEN, makeSession(CAROL_ID, 3)],
+  [CAROL_NEWER_TOKEN, makeSession(CAROL_ID, 4)],
 ]);
 
 interface FakeRequest {
   headers: { authorization?: string };
   params: Record<string, string>;
-  auth?: { user: User; session: Session };
+  /** Set by the guard when it accepts the token. */
+  auth?: AuthenticatedRequest['auth'];
 }
 
 interface Route {
@@ -203,6 +215,48 @@ describe('AuthGuard', () => {
       expect(problem.extras.headers?.['WWW-Authenticate']).toContain('error="invalid_token"');
       expect(findById).toHaveBeenCalledWith(GONE_ID);
       expect(request.auth).toBeUndefined();
+    });
+  });
+
+  describe('credential version', () => {
+    it("refuses a session made before the user's last credential change with invalid_token", async () => {
+      const { context, request } = fakeContext({ authorization: `Bearer ${CAROL_STALE_TOKEN}` });
+      const problem = await problemFrom(guard.canActivate(context));
+
+      expect(problem.getStatus()).toBe(401);
+      expect(problem.code).toBe('invalid_token');
+      expect(problem.extras.headers?.['WWW-Authenticate']).toBe(
+        'Bearer realm="latchkey", error="invalid_token"',
+      );
+      expect(findById).toHaveBeenCalledWith(CAROL_ID);
+      expect(request.auth).toBeUndefined();
+    });
+
+    it("accepts a session of the user's current credential version", async () => {
+      const { context, request } = fakeContext({ authorization: `Bearer ${CAROL_CURRENT_TOKEN}` });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(request.auth).toEqual({
+        user: USERS.get(CAROL_ID),
+        session: SESSIONS.get(CAROL_CURRENT_TOKEN),
+      });
+    });
+
+    it('refuses a session whose version is not the current one, even a higher one', async () => {
+      const { context, request } = fakeContext({ authorization: `Bearer ${CAROL_NEWER_TOKEN}` });
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.code).toBe('invalid_token');
+      expect(request.auth).toBeUndefined();
+    });
+
+    it('checks the version before ownership: a stale session is 401, not 403', async () => {
+      const { context } = fakeContext({
+        authorization: `Bearer ${CAROL_STALE_TOKEN}`,
+        params: { id: BOB_ID },
+        handlerMeta: { [OWNER_PARAM_KEY]: 'id' },
+      });
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.getStatus()).toBe(401);
+      expect(problem.code).toBe('invalid_token');
     });
   });
 

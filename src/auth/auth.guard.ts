@@ -1,13 +1,18 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { isUUID } from 'class-validator';
-import type { AuthenticatedRequest } from '../common/decorators/current-user.decorator.js';
+import type { Request } from 'express';
 import { OWNER_PARAM_KEY } from '../common/decorators/owner-or-admin.decorator.js';
 import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { malformedId } from '../common/validation.js';
+import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
+
+/** What AuthGuard attaches to a request whose bearer token it accepted. */
+export type AuthenticatedRequest = Request & { auth: { user: User; session: Session } };
 
 const REALM = 'Bearer realm="latchkey"';
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -53,7 +58,10 @@ export class AuthGuard implements CanActivate {
     if (!token) throw unauthenticated();
     const session = await this.sessions.authenticate(token);
     const user = session && (await this.users.findById(session.userId));
-    if (!session || !user) throw invalidToken();
+    // A session made before the user's last credential change is over, whatever the store says.
+    if (!session || !user || session.credentialVersion !== user.credentialVersion) {
+      throw invalidToken();
+    }
     request.auth = { user, session };
 
     const ownerParam = this.reflector.getAllAndOverride<string | undefined>(

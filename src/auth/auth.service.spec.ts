@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import type { Session } from '../sessions/session.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
+import type { AccountsService } from '../users/accounts.service.js';
 import type { PasswordService } from '../users/password.service.js';
 import type { User } from '../users/user.entity.js';
 import type { UsersService } from '../users/users.service.js';
@@ -14,27 +16,38 @@ const user: User = {
   passwordHash: '$argon2id$stored',
   emailVerified: false,
   role: 'user',
+  credentialVersion: 4,
   createdAt: new Date('2026-01-01T00:00:00Z'),
   updatedAt: new Date('2026-01-01T00:00:00Z'),
 };
-const session = { id: 's1', expiresAt: new Date('2026-01-02T00:00:00Z') } as Session;
+const session = {
+  id: 's1',
+  credentialVersion: 4,
+  expiresAt: new Date('2026-01-02T00:00:00Z'),
+} as Session;
 
 describe('AuthService.login', () => {
-  let users: {
-    findByEmail: jest.Mock<UsersService['findByEmail']>;
-    rehashPassword: jest.Mock<UsersService['rehashPassword']>;
+  let users: { findByEmail: jest.Mock<UsersService['findByEmail']> };
+  let accounts: {
+    isCurrent: jest.Mock<AccountsService['isCurrent']>;
+    rehashPassword: jest.Mock<AccountsService['rehashPassword']>;
   };
   let passwords: {
     verify: jest.Mock<PasswordService['verify']>;
     verifyDummy: jest.Mock<PasswordService['verifyDummy']>;
     needsRehash: jest.Mock<PasswordService['needsRehash']>;
   };
-  let sessions: { start: jest.Mock<SessionsService['start']> };
+  let sessions: {
+    start: jest.Mock<SessionsService['start']>;
+    end: jest.Mock<SessionsService['end']>;
+  };
+  let checkpoints: { reach: jest.Mock<Checkpoints['reach']> };
   let auth: AuthService;
 
   beforeEach(() => {
-    users = {
-      findByEmail: jest.fn(async () => user),
+    users = { findByEmail: jest.fn(async () => user) };
+    accounts = {
+      isCurrent: jest.fn(async () => true),
       rehashPassword: jest.fn(async () => undefined),
     };
     passwords = {
@@ -42,11 +55,17 @@ describe('AuthService.login', () => {
       verifyDummy: jest.fn(async () => undefined),
       needsRehash: jest.fn(() => false),
     };
-    sessions = { start: jest.fn(async () => ({ token: 'lk_token', session })) };
+    sessions = {
+      start: jest.fn(async () => ({ token: 'lk_token', session })),
+      end: jest.fn(async () => true),
+    };
+    checkpoints = { reach: jest.fn(async () => undefined) };
     auth = new AuthService(
       users as unknown as UsersService,
+      accounts as unknown as AccountsService,
       passwords as unknown as PasswordService,
       sessions as unknown as SessionsService,
+      checkpoints as unknown as Checkpoints,
     );
   });
 
@@ -68,7 +87,12 @@ describe('AuthService.login', () => {
       user: expect.objectContaining({ id: user.id, email: user.email }),
     });
     expect(JSON.stringify(result)).not.toContain(user.passwordHash);
-    expect(sessions.start).toHaveBeenCalledWith(user.id, { ip: '::1' });
+    expect(sessions.start).toHaveBeenCalledWith(
+      expect.objectContaining({ id: user.id, credentialVersion: 4 }),
+      { ip: '::1' },
+    );
+    expect(accounts.isCurrent).toHaveBeenCalledWith(user.id, 4);
+    expect(sessions.end).not.toHaveBeenCalled();
   });
 
   it('verifies against the dummy hash for an unknown email, and fails like a wrong password', async () => {
@@ -83,16 +107,49 @@ describe('AuthService.login', () => {
     expect(unknown).toEqual({ status: 401, code: 'invalid_credentials' });
     expect(wrong).toEqual(unknown);
     expect(sessions.start).not.toHaveBeenCalled();
+    expect(checkpoints.reach).not.toHaveBeenCalled();
+  });
+
+  it('passes the password-checked checkpoint before starting the session', async () => {
+    const order: string[] = [];
+    checkpoints.reach.mockImplementation(async (checkpoint, subject) => {
+      order.push(`${checkpoint} ${subject}`);
+    });
+    sessions.start.mockImplementation(async () => {
+      order.push('start');
+      return { token: 'lk_token', session };
+    });
+    await auth.login({ email: 'ada@example.com', password: 'pw' }, {});
+    expect(order).toEqual([`login:password-checked ${user.id}`, 'start']);
   });
 
   it('re-hashes a hash made with other parameters after a successful login only', async () => {
     passwords.needsRehash.mockReturnValue(true);
     await auth.login({ email: 'ada@example.com', password: 'pw' }, {});
-    expect(users.rehashPassword).toHaveBeenCalledWith(user, 'pw');
+    expect(accounts.rehashPassword).toHaveBeenCalledWith(user, 'pw');
 
-    users.rehashPassword.mockClear();
+    accounts.rehashPassword.mockClear();
     passwords.verify.mockResolvedValue(false);
     await failure(auth.login({ email: 'ada@example.com', password: 'nope' }, {}));
-    expect(users.rehashPassword).not.toHaveBeenCalled();
+    expect(accounts.rehashPassword).not.toHaveBeenCalled();
+  });
+
+  it('fails with invalid_credentials, and ends the session it started, when the credential version moved', async () => {
+    accounts.isCurrent.mockResolvedValue(false);
+    const result = await failure(auth.login({ email: 'ada@example.com', password: 'pw' }, {}));
+
+    expect(result).toEqual({ status: 401, code: 'invalid_credentials' });
+    expect(accounts.isCurrent).toHaveBeenCalledWith(user.id, 4);
+    expect(sessions.end).toHaveBeenCalledTimes(1);
+    expect(sessions.end).toHaveBeenCalledWith(user.id, session.id);
+  });
+
+  it('fails with invalid_credentials when the store refuses to start the session', async () => {
+    sessions.start.mockResolvedValue(null);
+    const result = await failure(auth.login({ email: 'ada@example.com', password: 'pw' }, {}));
+
+    expect(result).toEqual({ status: 401, code: 'invalid_credentials' });
+    expect(sessions.start).toHaveBeenCalledTimes(1);
+    expect(sessions.end).not.toHaveBeenCalled();
   });
 });

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { type ClientInfo, SessionsService } from '../sessions/sessions.service.js';
+import { AccountsService } from '../users/accounts.service.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { PasswordService } from '../users/password.service.js';
-import type { User } from '../users/user.entity.js';
-import { type NewUser, UsersService } from '../users/users.service.js';
+import { UsersService } from '../users/users.service.js';
 import type { LoginDto } from './dto/login.dto.js';
 import type { LoginResponseDto } from './dto/login-response.dto.js';
 
@@ -15,15 +16,17 @@ const invalidCredentials = () =>
 export class AuthService {
   constructor(
     private readonly users: UsersService,
+    private readonly accounts: AccountsService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
+    private readonly checkpoints: Checkpoints,
   ) {}
 
-  register(newUser: NewUser): Promise<User> {
-    return this.users.create(newUser);
-  }
-
-  /** One answer, in about one time, for an unknown email and a wrong password. */
+  /**
+   * One answer, in about one time, for an unknown email and a wrong password. The session is made
+   * under the credential version read with the password hash; if the account changed or went
+   * meanwhile, the login fails as if the password were wrong (it was checked against a stale one).
+   */
   async login({ email, password }: LoginDto, client: ClientInfo): Promise<LoginResponseDto> {
     const user = await this.users.findByEmail(email);
     if (!user) {
@@ -31,13 +34,19 @@ export class AuthService {
       throw invalidCredentials();
     }
     if (!(await this.passwords.verify(user.passwordHash, password))) throw invalidCredentials();
+    await this.checkpoints.reach('login:password-checked', user.id);
     if (this.passwords.needsRehash(user.passwordHash))
-      await this.users.rehashPassword(user, password);
-    const { token, session } = await this.sessions.start(user.id, client);
+      await this.accounts.rehashPassword(user, password);
+    const started = await this.sessions.start(user, client);
+    // Stores other than postgres cannot check the version as they insert, so check it after.
+    if (!started || !(await this.accounts.isCurrent(user.id, user.credentialVersion))) {
+      if (started) await this.sessions.end(user.id, started.session.id);
+      throw invalidCredentials();
+    }
     return {
-      token,
+      token: started.token,
       tokenType: 'Bearer',
-      expiresAt: session.expiresAt.toISOString(),
+      expiresAt: started.session.expiresAt.toISOString(),
       user: UserDto.from(user),
     };
   }

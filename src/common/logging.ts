@@ -1,8 +1,6 @@
-import { ConfigService } from '@nestjs/config';
 import type { Request } from 'express';
 import { LoggerModule } from 'nestjs-pino';
-import type { Env } from '../config/env.validation.js';
-import type { AuthenticatedRequest } from './decorators/current-user.decorator.js';
+import { type AppConfig, appConfig } from '../config/app.config.js';
 
 /** Paths of anything secret that could reach a log line; pino replaces them with "[Redacted]". */
 const REDACTED = [
@@ -18,7 +16,7 @@ const REDACTED = [
 /** Known only once the request has been routed and authenticated, i.e. when its line is written. */
 const routeAndUser = (request: unknown) => ({
   route: (request as Request).route?.path,
-  userId: (request as Partial<AuthenticatedRequest>).auth?.user.id,
+  userId: (request as { auth?: { user: { id: string } } }).auth?.user.id,
 });
 
 /**
@@ -27,12 +25,12 @@ const routeAndUser = (request: unknown) => ({
  */
 export const loggingModule = () =>
   LoggerModule.forRootAsync({
-    inject: [ConfigService],
-    useFactory: (config: ConfigService<Env, true>) => ({
+    inject: [appConfig.KEY],
+    useFactory: (config: AppConfig) => ({
       pinoHttp: {
-        level: config.get('LOG_LEVEL', { infer: true }),
+        level: config.logLevel,
         transport:
-          config.get('NODE_ENV', { infer: true }) === 'development'
+          config.nodeEnv === 'development'
             ? {
                 target: 'pino-pretty',
                 options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' },

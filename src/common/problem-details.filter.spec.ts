@@ -12,6 +12,7 @@ import {
 import { QueryFailedError } from 'typeorm';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { ProblemException, validationFailed } from './problem.exception.js';
+import { UniqueViolations } from './unique-violations.js';
 
 interface FakeLayer {
   route?: { methods: Record<string, boolean> };
@@ -76,8 +77,18 @@ function fakeHost(
 const queryFailed = (driverError: Record<string, unknown>) =>
   new QueryFailedError('INSERT INTO "users" ...', [], driverError as unknown as Error);
 
+/** A feature's constraint, registered the way a feature module does at start-up. */
+const SLUG_TAKEN = {
+  status: 409,
+  code: 'slug_taken',
+  detail: 'A team with this slug already exists.',
+  errors: [{ field: 'slug', message: 'is already taken' }],
+};
+
 describe('ProblemDetailsFilter', () => {
-  const filter = new ProblemDetailsFilter();
+  const uniqueViolations = new UniqueViolations();
+  uniqueViolations.register('UQ_teams_slug', SLUG_TAKEN);
+  const filter = new ProblemDetailsFilter(uniqueViolations);
   let logError: jest.Spied<typeof Logger.prototype.error>;
 
   beforeEach(() => {
@@ -239,23 +250,23 @@ describe('ProblemDetailsFilter', () => {
   });
 
   describe('database errors', () => {
-    it('maps a unique violation of UQ_users_email to 409 email_taken', () => {
+    it('maps a unique violation of a registered constraint to its problem', () => {
       const { response, body } = render(
-        queryFailed({ code: '23505', constraint: 'UQ_users_email' }),
+        queryFailed({ code: '23505', constraint: 'UQ_teams_slug' }),
       );
       expect(response.statusCode).toBe(409);
       expect(body).toEqual({
         type: 'about:blank',
         title: 'Conflict',
         status: 409,
-        detail: 'An account with this email already exists.',
-        code: 'email_taken',
-        errors: [{ field: 'email', message: 'is already registered' }],
+        detail: 'A team with this slug already exists.',
+        code: 'slug_taken',
+        errors: [{ field: 'slug', message: 'is already taken' }],
       });
       expect(logError).not.toHaveBeenCalled();
     });
 
-    it('maps a unique violation of another constraint to 500 internal_error', () => {
+    it('maps a unique violation of an unregistered constraint to 500 internal_error', () => {
       const { response, body } = render(
         queryFailed({ code: '23505', constraint: 'UQ_something_else' }),
       );
@@ -265,9 +276,15 @@ describe('ProblemDetailsFilter', () => {
       expect(logError).toHaveBeenCalledTimes(1);
     });
 
-    it('maps another error on UQ_users_email to 500 internal_error', () => {
-      const { response } = render(queryFailed({ code: '23503', constraint: 'UQ_users_email' }));
+    it('maps another error on a registered constraint to 500 internal_error', () => {
+      const { response } = render(queryFailed({ code: '23503', constraint: 'UQ_teams_slug' }));
       expect(response.statusCode).toBe(500);
+    });
+
+    it('refuses a second registration of one constraint', () => {
+      expect(() => uniqueViolations.register('UQ_teams_slug', SLUG_TAKEN)).toThrow(
+        'UQ_teams_slug is already registered',
+      );
     });
   });
 

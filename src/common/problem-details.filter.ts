@@ -11,6 +11,7 @@ import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
 import { allowedMethods } from './allowed-methods.js';
 import { type FieldError, ProblemException } from './problem.exception.js';
+import type { UniqueViolations } from './unique-violations.js';
 
 export interface Problem {
   status: number;
@@ -20,16 +21,6 @@ export interface Problem {
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
 }
-
-/** Unique constraints whose violation is the client's doing (a 409), by constraint name. */
-const UNIQUE_VIOLATIONS: Record<string, Problem> = {
-  UQ_users_email: {
-    status: HttpStatus.CONFLICT,
-    code: 'email_taken',
-    detail: 'An account with this email already exists.',
-    errors: [{ field: 'email', message: 'is already registered' }],
-  },
-};
 
 const CODES_BY_STATUS: Record<number, string> = {
   400: 'bad_request',
@@ -54,6 +45,9 @@ const INTERNAL_ERROR: Problem = {
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
+
+  /** @param uniqueViolations the 409s (or other client errors) that features registered. */
+  constructor(private readonly uniqueViolations: UniqueViolations) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<Request>();
@@ -96,7 +90,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof QueryFailedError) {
       const { code, constraint } = exception.driverError as { code?: string; constraint?: string };
-      const known = code === '23505' && constraint ? UNIQUE_VIOLATIONS[constraint] : undefined;
+      const known =
+        code === '23505' && constraint ? this.uniqueViolations.problemFor(constraint) : undefined;
       return known ?? INTERNAL_ERROR;
     }
     if (exception instanceof HttpException) {

@@ -31,9 +31,11 @@ describe('validateEnv', () => {
         SESSION_IDLE_TTL: 86400,
         SESSION_ABSOLUTE_TTL: 1209600,
         SESSION_TOUCH_INTERVAL: 60,
+        SESSION_MAX_PER_USER: 50,
       });
       expect(env.DATABASE_URL).toBeUndefined();
       expect(env.REDIS_URL).toBeUndefined();
+      expect(env.REDIS_CLUSTER_NODES).toBeUndefined();
     });
 
     it('treats an empty string as unset', () => {
@@ -175,6 +177,10 @@ describe('validateEnv', () => {
       ['SESSION_IDLE_TTL', '1.5h'],
       ['SESSION_ABSOLUTE_TTL', '2 weeks'],
       ['SESSION_TOUCH_INTERVAL', '-1s'],
+      ['SESSION_MAX_PER_USER', '0'],
+      ['SESSION_MAX_PER_USER', '1001'],
+      ['SESSION_MAX_PER_USER', '2.5'],
+      ['SESSION_MAX_PER_USER', 'many'],
     ])('rejects %s=%p and names it', (name, value) => {
       expect(errorFor({ [name]: value }).message).toContain(`${name}:`);
     });
@@ -207,10 +213,31 @@ describe('validateEnv', () => {
     });
   });
 
+  describe('SESSION_MAX_PER_USER', () => {
+    it.each([
+      ['1', 1],
+      ['50', 50],
+      ['1000', 1000],
+      [' 7 ', 7],
+    ])('accepts %p as %p', (value, expected) => {
+      expect(validateEnv({ SESSION_MAX_PER_USER: value }).SESSION_MAX_PER_USER).toBe(expected);
+    });
+
+    it.each([['0'], ['-1'], ['1001']])('refuses %p as out of bounds', (value) => {
+      expect(errorFor({ SESSION_MAX_PER_USER: value }).message).toMatch(
+        /SESSION_MAX_PER_USER: must not be (less than 1|greater than 1000)/,
+      );
+    });
+
+    it('treats an empty value as the default', () => {
+      expect(validateEnv({ SESSION_MAX_PER_USER: '' }).SESSION_MAX_PER_USER).toBe(50);
+    });
+  });
+
   describe('REDIS_URL', () => {
     it('is required when SESSION_STORE=redis', () => {
       expect(errorFor({ SESSION_STORE: 'redis' }).message).toContain(
-        'REDIS_URL: is required when SESSION_STORE=redis',
+        'REDIS_URL: is required when SESSION_STORE=redis (or set REDIS_CLUSTER_NODES)',
       );
     });
 
@@ -227,6 +254,61 @@ describe('validateEnv', () => {
     it('is not required for other stores', () => {
       expect(validateEnv({ SESSION_STORE: 'memory' }).REDIS_URL).toBeUndefined();
       expect(validateEnv({ SESSION_STORE: 'postgres' }).REDIS_URL).toBeUndefined();
+    });
+  });
+
+  describe('REDIS_CLUSTER_NODES', () => {
+    it.each([
+      ['127.0.0.1:7000,127.0.0.1:7001'],
+      ['redis-0.internal:6379'],
+      ['a:7000, b:7001 ,c:7002'],
+    ])('accepts %p', (nodes) => {
+      expect(validateEnv({ REDIS_CLUSTER_NODES: nodes }).REDIS_CLUSTER_NODES).toBe(nodes);
+    });
+
+    it.each([
+      ['localhost'],
+      ['127.0.0.1'],
+      [':7000'],
+      ['127.0.0.1:'],
+      ['127.0.0.1:7000,'],
+      ['127.0.0.1:7000,,127.0.0.1:7001'],
+      ['127.0.0.1:port'],
+      ['redis://127.0.0.1:7000'],
+    ])('refuses %p and names it', (nodes) => {
+      expect(errorFor({ REDIS_CLUSTER_NODES: nodes }).message).toContain(
+        'REDIS_CLUSTER_NODES: must be host:port[,host:port…]',
+      );
+    });
+
+    it('is enough for SESSION_STORE=redis, without REDIS_URL', () => {
+      const env = validateEnv({
+        SESSION_STORE: 'redis',
+        REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001',
+      });
+      expect(env.SESSION_STORE).toBe('redis');
+      expect(env.REDIS_CLUSTER_NODES).toBe('127.0.0.1:7000,127.0.0.1:7001');
+      expect(env.REDIS_URL).toBeUndefined();
+    });
+
+    it('does not make a malformed one enough for SESSION_STORE=redis', () => {
+      const error = errorFor({ SESSION_STORE: 'redis', REDIS_CLUSTER_NODES: 'localhost' });
+      expect(error.message).toContain('REDIS_CLUSTER_NODES:');
+    });
+
+    it('counts an empty value as unset, so REDIS_URL is required again', () => {
+      const error = errorFor({ SESSION_STORE: 'redis', REDIS_CLUSTER_NODES: '' });
+      expect(error.message).toContain('REDIS_URL: is required');
+      expect(error.message).not.toContain('REDIS_CLUSTER_NODES:');
+    });
+
+    it('keeps a REDIS_URL given alongside it', () => {
+      const env = validateEnv({
+        SESSION_STORE: 'redis',
+        REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+        REDIS_URL: 'redis://localhost:6379',
+      });
+      expect(env.REDIS_URL).toBe('redis://localhost:6379');
     });
   });
 });

@@ -6,6 +6,7 @@ import {
   IsInt,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   ValidateBy,
@@ -18,6 +19,8 @@ import { parseDuration } from './duration.js';
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export const SESSION_STORES = ['memory', 'postgres', 'redis'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+const CLUSTER_NODES = /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/;
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -137,9 +140,26 @@ export class Env {
   @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
   SESSION_TOUCH_INTERVAL = 60;
 
-  @ValidateIf((env: Env) => env.SESSION_STORE === 'redis' || env.REDIS_URL !== undefined)
-  @IsString({ message: 'is required when SESSION_STORE=redis' })
+  /** A login beyond this many live sessions ends the user's least recently used one. */
+  @Transform(toInt)
+  @Min(1)
+  @Max(1000)
+  @IsInt()
+  SESSION_MAX_PER_USER = 50;
+
+  @ValidateIf(
+    (env: Env) =>
+      (env.SESSION_STORE === 'redis' && env.REDIS_CLUSTER_NODES === undefined) ||
+      env.REDIS_URL !== undefined,
+  )
+  @IsString({ message: 'is required when SESSION_STORE=redis (or set REDIS_CLUSTER_NODES)' })
   REDIS_URL?: string;
+
+  /** Start-up nodes of a Redis Cluster (`host:port,host:port`); when set, REDIS_URL is not used. */
+  @ValidateIf((env: Env) => env.REDIS_CLUSTER_NODES !== undefined)
+  @Matches(CLUSTER_NODES, { message: 'must be host:port[,host:port…]' })
+  @IsString()
+  REDIS_CLUSTER_NODES?: string;
 
   /** Namespace of the Redis keys, so several services (or environments) can share one Redis. */
   @IsString()

@@ -1,7 +1,6 @@
 import { Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Env } from '../config/env.validation.js';
+import { type DatabaseConfig, databaseConfig } from '../config/database.config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { EmbeddedDatabase } from './embedded-postgres.js';
 
@@ -10,12 +9,10 @@ export class EmbeddedDatabaseHolder implements OnApplicationShutdown {
   server?: EmbeddedDatabase;
 
   /** DATABASE_URL when set; otherwise the URL of an embedded server started now. */
-  async databaseUrl(config: ConfigService<Env, true>): Promise<string> {
-    const url = config.get('DATABASE_URL', { infer: true });
-    if (url) return url;
+  async databaseUrl(config: DatabaseConfig): Promise<string> {
+    if (config.url) return config.url;
     this.server = new EmbeddedDatabase({
-      dataDir: config.get('EMBEDDED_DB_DIR', { infer: true }),
-      port: config.get('EMBEDDED_DB_PORT', { infer: true }),
+      ...config.embedded,
       logger: new Logger('EmbeddedPostgres'),
     });
     return this.server.start();
@@ -36,10 +33,10 @@ class EmbeddedDatabaseModule {}
   imports: [
     TypeOrmModule.forRootAsync({
       imports: [EmbeddedDatabaseModule],
-      inject: [ConfigService, EmbeddedDatabaseHolder],
-      useFactory: async (config: ConfigService<Env, true>, embedded: EmbeddedDatabaseHolder) =>
+      inject: [databaseConfig.KEY, EmbeddedDatabaseHolder],
+      useFactory: async (config: DatabaseConfig, embedded: EmbeddedDatabaseHolder) =>
         dataSourceOptions(await embedded.databaseUrl(config), {
-          migrationsRun: config.get('DB_MIGRATIONS_RUN', { infer: true }),
+          migrationsRun: config.migrationsRun,
         }),
     }),
   ],

@@ -1,5 +1,4 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { User } from '../users/user.entity.js';
 import type { Session } from './session.js';
 
 /** The `postgres` store's row: one per live session, found by token digest, listed by user. */
@@ -12,14 +11,20 @@ export class SessionRow implements Session {
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
 
-  /** Deleting a user deletes their sessions with it, whatever else happens. */
-  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  /**
+   * Deleting a user deletes their sessions with it, whatever else happens. The entity is named,
+   * not imported: sessions build on no feature above them.
+   */
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'FK_sessions_user' })
-  user?: User;
+  user?: unknown;
 
   @Index('UQ_sessions_token_digest', { unique: true })
   @Column({ name: 'token_digest', type: 'char', length: 64 })
   tokenDigest!: string;
+
+  @Column({ name: 'credential_version', type: 'integer' })
+  credentialVersion!: number;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

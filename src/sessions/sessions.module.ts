@@ -1,55 +1,49 @@
 import { Logger, Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import type { Env } from '../config/env.validation.js';
+import { type AppConfig, appConfig } from '../config/app.config.js';
+import { type RedisConfig, redisConfig } from '../config/redis.config.js';
+import { type SessionConfig, sessionConfig } from '../config/session.config.js';
+import { REDIS, type RedisClient } from '../redis/redis.module.js';
 import { Clock, SystemClock } from './clock.js';
 import { SessionStore } from './session-store.js';
+import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
 import { MemorySessionStore } from './stores/memory.session-store.js';
 import { PostgresSessionStore } from './stores/postgres.session-store.js';
 import { RedisSessionStore } from './stores/redis.session-store.js';
 
-/** Connects before the app starts serving, so a wrong REDIS_URL stops start-up with a clear message. */
-async function connectRedis(url: string): Promise<Redis> {
-  const logger = new Logger('Redis');
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  client.on('error', (error: Error) => logger.warn(`Redis connection problem: ${error.message}`));
-  try {
-    await client.connect();
-  } catch (error) {
-    client.disconnect();
-    throw new Error(`Cannot reach Redis at REDIS_URL: ${(error as Error).message}`);
-  }
-  return client;
-}
-
 @Module({
+  controllers: [SessionsController],
   providers: [
     { provide: Clock, useClass: SystemClock },
     {
       provide: SessionStore,
-      inject: [ConfigService, Clock, DataSource],
-      useFactory: async (
-        config: ConfigService<Env, true>,
+      inject: [sessionConfig.KEY, appConfig.KEY, redisConfig.KEY, Clock, DataSource, REDIS],
+      useFactory: (
+        config: SessionConfig,
+        app: AppConfig,
+        redis: RedisConfig,
         clock: Clock,
         dataSource: DataSource,
-      ): Promise<SessionStore> => {
-        switch (config.get('SESSION_STORE', { infer: true })) {
+        redisClient: RedisClient | null,
+      ): SessionStore => {
+        const options = { maxPerUser: config.maxPerUser };
+        switch (config.store) {
           case 'memory':
-            if (config.get('NODE_ENV', { infer: true }) === 'production') {
+            if (app.isProduction) {
               new Logger('Sessions').warn(
                 'SESSION_STORE=memory in production: every restart logs everyone out, and instances do not share sessions',
               );
             }
-            return new MemorySessionStore(clock);
+            return new MemorySessionStore(clock, options);
           case 'postgres':
-            return new PostgresSessionStore(dataSource, clock);
+            return new PostgresSessionStore(dataSource, clock, options);
           case 'redis':
-            return new RedisSessionStore(
-              await connectRedis(config.get('REDIS_URL', { infer: true }) as string),
-              config.get('REDIS_KEY_PREFIX', { infer: true }),
-            );
+            // Validation made sure REDIS_URL or REDIS_CLUSTER_NODES is set, so the client exists.
+            return new RedisSessionStore(redisClient as RedisClient, {
+              ...options,
+              prefix: redis.keyPrefix,
+            });
         }
       },
     },

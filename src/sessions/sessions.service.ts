@@ -1,15 +1,20 @@
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Env } from '../config/env.validation.js';
+import { type SessionConfig, sessionConfig } from '../config/session.config.js';
 import { Clock } from './clock.js';
 import type { Session } from './session.js';
-import { SessionStore } from './session-store.js';
+import { type KeptSession, SessionStore } from './session-store.js';
 import { digestsEqual, digestToken, generateToken, isWellFormedToken } from './session-token.js';
 
 /** The sizes of the `sessions` columns; longer values (a forged X-Forwarded-For, say) are cut. */
 const USER_AGENT_MAX_LENGTH = 256;
 const IP_MAX_LENGTH = 64;
+
+/** Whose session to start: the user and the credential version read before the password was checked. */
+export interface SessionOwner {
+  id: string;
+  credentialVersion: number;
+}
 
 export interface ClientInfo {
   ip?: string | null;
@@ -19,29 +24,28 @@ export interface ClientInfo {
 /** Session policy (lifetimes, sliding, write throttling) on top of whichever SessionStore is configured. */
 @Injectable()
 export class SessionsService {
-  private readonly idleTtlMs: number;
-  private readonly absoluteTtlMs: number;
-  private readonly touchIntervalMs: number;
-
   constructor(
     private readonly store: SessionStore,
     private readonly clock: Clock,
-    config: ConfigService<Env, true>,
-  ) {
-    this.idleTtlMs = config.get('SESSION_IDLE_TTL', { infer: true }) * 1000;
-    this.absoluteTtlMs = config.get('SESSION_ABSOLUTE_TTL', { infer: true }) * 1000;
-    this.touchIntervalMs = config.get('SESSION_TOUCH_INTERVAL', { infer: true }) * 1000;
-  }
+    @Inject(sessionConfig.KEY) private readonly config: SessionConfig,
+  ) {}
 
-  /** Starts a session; the token is returned once and never stored. */
-  async start(userId: string, client: ClientInfo): Promise<{ token: string; session: Session }> {
+  /**
+   * Starts a session; the token is returned once and never stored. Null when the store refused it
+   * because the owner is gone or its credentials changed since they were read.
+   */
+  async start(
+    owner: SessionOwner,
+    client: ClientInfo,
+  ): Promise<{ token: string; session: Session } | null> {
     const now = this.clock.now();
     const token = generateToken();
-    const absoluteExpiresAt = new Date(now.getTime() + this.absoluteTtlMs);
+    const absoluteExpiresAt = new Date(now.getTime() + this.config.absoluteTtlMs);
     const session: Session = {
       id: randomUUID(),
-      userId,
+      userId: owner.id,
       tokenDigest: digestToken(token),
+      credentialVersion: owner.credentialVersion,
       createdAt: now,
       lastUsedAt: now,
       expiresAt: this.expiryAfterUse(now, absoluteExpiresAt),
@@ -49,8 +53,7 @@ export class SessionsService {
       ip: client.ip?.slice(0, IP_MAX_LENGTH) ?? null,
       userAgent: client.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
     };
-    await this.store.create(session);
-    return { token, session };
+    return (await this.store.create(session)) ? { token, session } : null;
   }
 
   /** The live session for a bearer token, its idle window slid; null for any token we would not accept. */
@@ -61,25 +64,28 @@ export class SessionsService {
     const session = await this.store.findByTokenDigest(digest, now);
     if (!session || !digestsEqual(session.tokenDigest, digest)) return null;
     // Sliding rewrites at most once per touch interval, so reads do not all become writes.
-    if (now.getTime() - session.lastUsedAt.getTime() < this.touchIntervalMs) return session;
+    if (now.getTime() - session.lastUsedAt.getTime() < this.config.touchIntervalMs) return session;
     const expiresAt = this.expiryAfterUse(now, session.absoluteExpiresAt);
-    if (!(await this.store.touch(session.id, now, expiresAt))) return null;
+    if (!(await this.store.touch(session.userId, session.id, now, expiresAt))) return null;
     return { ...session, lastUsedAt: now, expiresAt };
   }
 
-  list(userId: string): Promise<Session[]> {
-    return this.store.listForUser(userId, this.clock.now());
+  /** The user's sessions that still count: live, and made under the current credential version. */
+  async list(owner: SessionOwner): Promise<Session[]> {
+    const sessions = await this.store.listForUser(owner.id, this.clock.now());
+    return sessions.filter((session) => session.credentialVersion === owner.credentialVersion);
   }
 
   end(userId: string, sessionId: string): Promise<boolean> {
     return this.store.revoke(userId, sessionId, this.clock.now());
   }
 
-  endAll(userId: string, options: { except?: string } = {}): Promise<void> {
-    return this.store.revokeAllForUser(userId, options.except);
+  /** Ends every session of the user but `keep`, which moves to the user's new credential version. */
+  endAll(userId: string, keep?: KeptSession): Promise<void> {
+    return this.store.revokeAllForUser(userId, keep);
   }
 
   private expiryAfterUse(now: Date, absoluteExpiresAt: Date): Date {
-    return new Date(Math.min(now.getTime() + this.idleTtlMs, absoluteExpiresAt.getTime()));
+    return new Date(Math.min(now.getTime() + this.config.idleTtlMs, absoluteExpiresAt.getTime()));
   }
 }

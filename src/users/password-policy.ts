@@ -1,7 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable } from '@nestjs/common';
 import { Validate, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
-import type { Env } from '../config/env.validation.js';
+import { type PasswordsConfig, passwordsConfig } from '../config/passwords.config.js';
 import { codePoints } from '../common/validation.js';
 
 export const PASSWORD_MAX_LENGTH = 128;
@@ -15,8 +14,8 @@ export const PASSWORD_MAX_LENGTH = 128;
 export class PasswordPolicy implements ValidatorConstraintInterface {
   private readonly minLength: number;
 
-  constructor(config: ConfigService<Env, true>) {
-    this.minLength = config.get('PASSWORD_MIN_LENGTH', { infer: true });
+  constructor(@Inject(passwordsConfig.KEY) config: PasswordsConfig) {
+    this.minLength = config.minLength;
   }
 
   validate(value: unknown): boolean {

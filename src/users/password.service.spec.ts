@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { ConfigService } from '@nestjs/config';
 import { argon2i, hash as argon2Hash } from 'argon2';
-import type { Env } from '../config/env.validation.js';
+import { validateEnv } from '../config/env.validation.js';
+import { passwordsConfig } from '../config/passwords.config.js';
 import { PasswordService } from './password.service.js';
 
-const CURRENT = { ARGON2_MEMORY_COST: 19456, ARGON2_TIME_COST: 2, ARGON2_PARALLELISM: 1 };
+const CURRENT = { ARGON2_MEMORY_COST: '19456', ARGON2_TIME_COST: '2', ARGON2_PARALLELISM: '1' };
 
 /**
  * The PHC string's algorithm, version and parameters. node-argon2 0.45 writes the parameters as
@@ -19,8 +19,9 @@ function phc(digest: string) {
   };
 }
 
-const serviceWith = (values: Record<string, unknown>) =>
-  new PasswordService({ get: (key: string) => values[key] } as unknown as ConfigService<Env, true>);
+/** A service configured as the environment `values` would configure it. */
+const serviceWith = (values: Record<string, string>) =>
+  new PasswordService(passwordsConfig.settings(validateEnv(values)));
 
 describe('PasswordService', () => {
   const service = serviceWith(CURRENT);
@@ -52,7 +53,7 @@ describe('PasswordService', () => {
     });
 
     it('follows the configured cost', async () => {
-      const stronger = serviceWith({ ...CURRENT, ARGON2_TIME_COST: 3 });
+      const stronger = serviceWith({ ...CURRENT, ARGON2_TIME_COST: '3' });
       const result = await stronger.hash(password);
       expect(phc(result).params).toEqual({ m: '19456', t: '3', p: '1' });
     });
@@ -84,7 +85,7 @@ describe('PasswordService', () => {
     });
 
     it('verifies hashes made with other parameters (they travel in the hash)', async () => {
-      const other = await serviceWith({ ...CURRENT, ARGON2_TIME_COST: 3 }).hash(password);
+      const other = await serviceWith({ ...CURRENT, ARGON2_TIME_COST: '3' }).hash(password);
       await expect(service.verify(other, password)).resolves.toBe(true);
       await expect(service.verify(other, 'wrong password!')).resolves.toBe(false);
     });
@@ -105,17 +106,17 @@ describe('PasswordService', () => {
     });
 
     it('is true when the configured time cost is now higher than the hash used', () => {
-      const stricter = serviceWith({ ...CURRENT, ARGON2_TIME_COST: 3 });
+      const stricter = serviceWith({ ...CURRENT, ARGON2_TIME_COST: '3' });
       expect(stricter.needsRehash(stored)).toBe(true);
     });
 
     it('is true when the configured memory cost is now higher than the hash used', () => {
-      const stricter = serviceWith({ ...CURRENT, ARGON2_MEMORY_COST: 19456 * 2 });
+      const stricter = serviceWith({ ...CURRENT, ARGON2_MEMORY_COST: String(19456 * 2) });
       expect(stricter.needsRehash(stored)).toBe(true);
     });
 
     it('is true when the configured parallelism differs from the hash', () => {
-      const parallel = serviceWith({ ...CURRENT, ARGON2_PARALLELISM: 2 });
+      const parallel = serviceWith({ ...CURRENT, ARGON2_PARALLELISM: '2' });
       expect(parallel.needsRehash(stored)).toBe(true);
     });
 

@@ -1,7 +1,6 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { argon2id, hash, type HashOptions, needsRehash, verify } from 'argon2';
-import type { Env } from '../config/env.validation.js';
+import { type PasswordsConfig, passwordsConfig } from '../config/passwords.config.js';
 
 /** argon2id hashing with the configured cost; the parameters travel inside each hash. */
 @Injectable()
@@ -9,13 +8,8 @@ export class PasswordService implements OnModuleInit {
   private readonly options: HashOptions;
   private dummyHash?: Promise<string>;
 
-  constructor(config: ConfigService<Env, true>) {
-    this.options = {
-      type: argon2id,
-      memoryCost: config.get('ARGON2_MEMORY_COST', { infer: true }),
-      timeCost: config.get('ARGON2_TIME_COST', { infer: true }),
-      parallelism: config.get('ARGON2_PARALLELISM', { infer: true }),
-    };
+  constructor(@Inject(passwordsConfig.KEY) config: PasswordsConfig) {
+    this.options = { type: argon2id, ...config.argon2 };
   }
 
   /** Made at start-up, so the first login to an unknown email costs no more than any other. */

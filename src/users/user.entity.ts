@@ -36,6 +36,13 @@ export class User {
   @Column({ type: 'varchar', length: 16, default: 'user' })
   role!: UserRole;
 
+  /**
+   * Moves on every change that must end sessions (password, logout-all, and later reset, disable,
+   * deletion): a session made under an older version is refused, whatever the session store says.
+   */
+  @Column({ name: 'credential_version', type: 'integer', default: 0 })
+  credentialVersion!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

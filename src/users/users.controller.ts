@@ -6,10 +6,12 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { CurrentSession, CurrentUser } from '../common/decorators/current-user.decorator.js';
 import { OwnerOrAdmin } from '../common/decorators/owner-or-admin.decorator.js';
 import { ApiProblems } from '../common/openapi.js';
+import { CurrentSession } from '../sessions/current-session.decorator.js';
 import type { Session } from '../sessions/session.js';
+import { AccountsService } from './accounts.service.js';
+import { CurrentUser } from './current-user.decorator.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserDto } from './dto/user.dto.js';
 import { User } from './user.entity.js';
@@ -20,7 +22,10 @@ import { UsersService } from './users.service.js';
 @ApiProblems(401)
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly accounts: AccountsService,
+  ) {}
 
   @Get('me')
   @ApiOperation({ summary: 'The account of the token in use' })
@@ -46,7 +51,9 @@ export class UsersController {
       'Changing your own email or password needs `currentPassword` (else 400 `invalid_current_password`, ' +
       'checked before the email is tested for uniqueness). Setting the email to the same address in another case ' +
       'is no change. A real email change sets `emailVerified` to false. A password change keeps this session ' +
-      'and ends every other session of the user. Absent fields are left as they are; `name: null` clears the name.',
+      'and ends every other session of the user, including any that a login in flight at that moment would ' +
+      'start. Absent fields are left as they are; `name: null` clears the name. 404 when the account was ' +
+      'deleted meanwhile; 409 `conflict` when its password changed while this request ran.',
   })
   @ApiOkResponse({ type: UserDto })
   @ApiProblems(404, 409)
@@ -56,7 +63,7 @@ export class UsersController {
     @CurrentUser() user: User,
     @CurrentSession() session: Session,
   ): Promise<UserDto> {
-    return UserDto.from(await this.users.update(id, changes, { user, session }));
+    return UserDto.from(await this.accounts.update(id, changes, { user, session }));
   }
 
   @Delete(':id')
@@ -69,6 +76,6 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblems(400, 404)
   async remove(@Param('id') id: string): Promise<void> {
-    await this.users.remove(id);
+    await this.accounts.remove(id);
   }
 }

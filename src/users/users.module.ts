@@ -1,6 +1,9 @@
-import { Module } from '@nestjs/common';
+import { HttpStatus, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { Checkpoints } from '../common/checkpoints.js';
+import { UniqueViolations } from '../common/unique-violations.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { AccountsService } from './accounts.service.js';
 import { PasswordPolicy } from './password-policy.js';
 import { PasswordService } from './password.service.js';
 import { User } from './user.entity.js';
@@ -10,7 +13,19 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([User]), SessionsModule],
   controllers: [UsersController],
-  providers: [UsersService, PasswordService, PasswordPolicy],
-  exports: [UsersService, PasswordService],
+  providers: [UsersService, AccountsService, PasswordService, PasswordPolicy, Checkpoints],
+  exports: [UsersService, AccountsService, PasswordService, Checkpoints],
 })
-export class UsersModule {}
+export class UsersModule implements OnModuleInit {
+  constructor(private readonly uniqueViolations: UniqueViolations) {}
+
+  /** A taken email is the client's doing: the unique index on users.email answers 409, not 500. */
+  onModuleInit(): void {
+    this.uniqueViolations.register('UQ_users_email', {
+      status: HttpStatus.CONFLICT,
+      code: 'email_taken',
+      detail: 'An account with this email already exists.',
+      errors: [{ field: 'email', message: 'is already registered' }],
+    });
+  }
+}

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { Checkpoints } from '../../src/common/checkpoints.js';
 import { Clock } from '../../src/sessions/clock.js';
 import { E2E_DATABASE_URL } from '../setup/test-database.js';
 
@@ -13,6 +14,8 @@ export interface TestAppOptions {
   /** Settings on top of the test database's (e.g. short session lifetimes). */
   env?: Record<string, string>;
   clock?: Clock;
+  /** Replaces the no-op checkpoints, so a race test can hold one side of a race. */
+  checkpoints?: Checkpoints;
   logger?: LoggerService | false;
 }
 
@@ -57,6 +60,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<NestE
     ],
   });
   if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);
+  if (options.checkpoints) builder.overrideProvider(Checkpoints).useValue(options.checkpoints);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     bodyParser: false,

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../clock.js';
 import type { Session } from '../session.js';
-import { SessionStore } from '../session-store.js';
+import { type KeptSession, SessionStore } from '../session-store.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -14,6 +14,12 @@ const copy = (session: Session): Session => ({
   absoluteExpiresAt: new Date(session.absoluteExpiresAt),
 });
 
+/** Least recently used first; the creation time and then the id break ties, so the order is total. */
+const byLeastRecentlyUsed = (a: Session, b: Session) =>
+  a.lastUsedAt.getTime() - b.lastUsedAt.getTime() ||
+  a.createdAt.getTime() - b.createdAt.getTime() ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /**
  * Sessions in this process's memory: fast and dependency-free, but lost on restart and not shared
  * between instances. Expired sessions are swept, so memory is bounded by live sessions.
@@ -25,7 +31,10 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
   private readonly idsByUser = new Map<string, Set<string>>();
   private readonly sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
 
-  constructor(private readonly clock: Clock) {
+  constructor(
+    private readonly clock: Clock,
+    private readonly options: { maxPerUser: number },
+  ) {
     super();
   }
 
@@ -33,11 +42,26 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
     clearInterval(this.sweeper);
   }
 
-  async create(session: Session): Promise<void> {
+  /** Synchronous from start to end, so nothing interleaves with the cap's eviction. */
+  async create(session: Session): Promise<boolean> {
+    const others = [...(this.idsByUser.get(session.userId) ?? [])]
+      .map((id) => this.live(id, session.createdAt))
+      .filter((other): other is Session => other !== undefined);
+    if (others.some((other) => other.credentialVersion > session.credentialVersion)) return false;
+    for (const stale of others.filter((o) => o.credentialVersion < session.credentialVersion)) {
+      this.delete(stale);
+    }
+    const current = others
+      .filter((other) => other.credentialVersion >= session.credentialVersion)
+      .sort(byLeastRecentlyUsed);
+    for (const evicted of current.slice(0, current.length + 1 - this.options.maxPerUser)) {
+      this.delete(evicted);
+    }
     this.byId.set(session.id, copy(session));
     this.idByDigest.set(session.tokenDigest, session.id);
     const ids = this.idsByUser.get(session.userId) ?? new Set<string>();
     this.idsByUser.set(session.userId, ids.add(session.id));
+    return true;
   }
 
   async findByTokenDigest(tokenDigest: string, now: Date): Promise<Session | null> {
@@ -46,9 +70,9 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
     return session ? copy(session) : null;
   }
 
-  async touch(id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
+  async touch(userId: string, id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
     const session = this.live(id, lastUsedAt);
-    if (!session) return false;
+    if (!session || session.userId !== userId) return false;
     session.lastUsedAt = new Date(lastUsedAt);
     session.expiresAt = new Date(expiresAt);
     return true;
@@ -61,10 +85,12 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
     return true;
   }
 
-  async revokeAllForUser(userId: string, exceptId?: string): Promise<void> {
+  async revokeAllForUser(userId: string, keep?: KeptSession): Promise<void> {
     for (const id of this.idsByUser.get(userId) ?? []) {
       const session = this.byId.get(id);
-      if (session && id !== exceptId) this.delete(session);
+      if (!session) continue;
+      if (id === keep?.id) session.credentialVersion = keep.credentialVersion;
+      else this.delete(session);
     }
   }
 

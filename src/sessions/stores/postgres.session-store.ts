@@ -1,9 +1,9 @@
 import type { OnModuleDestroy } from '@nestjs/common';
-import { type DataSource, LessThanOrEqual, MoreThan, Not, type Repository } from 'typeorm';
+import { type DataSource, LessThanOrEqual, MoreThan, type Repository } from 'typeorm';
 import type { Clock } from '../clock.js';
 import type { Session } from '../session.js';
 import { SessionRow } from '../session.entity.js';
-import { SessionStore } from '../session-store.js';
+import { type KeptSession, SessionStore } from '../session-store.js';
 
 const PURGE_INTERVAL_MS = 10 * 60_000;
 
@@ -19,8 +19,9 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
   ).unref();
 
   constructor(
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly options: { maxPerUser: number },
   ) {
     super();
     this.rows = dataSource.getRepository(SessionRow);
@@ -30,8 +31,31 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
     clearInterval(this.purger);
   }
 
-  async create(session: Session): Promise<void> {
-    await this.rows.insert(session);
+  /**
+   * Locks the user's row first: a change of credentials (an UPDATE of that row) either waits for
+   * this insert, whose session the guard then refuses, or commits before it, and then no row
+   * matches here. The lock also makes one user's logins take turns at the cap.
+   */
+  async create(session: Session): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const owner = await manager.query(
+        `SELECT 1 FROM users WHERE id = $1 AND credential_version = $2 FOR NO KEY UPDATE`,
+        [session.userId, session.credentialVersion],
+      );
+      if (owner.length === 0) return false;
+      await manager.insert(SessionRow, session);
+      await manager.query(
+        `DELETE FROM sessions
+          WHERE user_id = $1
+            AND (expires_at <= $2 OR credential_version < $3 OR id IN (
+              SELECT id FROM sessions
+               WHERE user_id = $1 AND expires_at > $2 AND credential_version >= $3
+               ORDER BY last_used_at DESC, created_at DESC, id DESC
+              OFFSET $4))`,
+        [session.userId, session.createdAt, session.credentialVersion, this.options.maxPerUser],
+      );
+      return true;
+    });
   }
 
   async findByTokenDigest(tokenDigest: string, now: Date): Promise<Session | null> {
@@ -39,9 +63,9 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
   }
 
   /** One conditional UPDATE: a session deleted or expired meanwhile matches no row, so it stays dead. */
-  async touch(id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
+  async touch(userId: string, id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
     const { affected } = await this.rows.update(
-      { id, expiresAt: MoreThan(lastUsedAt) },
+      { id, userId, expiresAt: MoreThan(lastUsedAt) },
       { lastUsedAt, expiresAt },
     );
     return Boolean(affected);
@@ -52,8 +76,15 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
     return Boolean(affected);
   }
 
-  async revokeAllForUser(userId: string, exceptId?: string): Promise<void> {
-    await this.rows.delete(exceptId ? { userId, id: Not(exceptId) } : { userId });
+  /** One statement, so the kept session is never seen half-moved. */
+  async revokeAllForUser(userId: string, keep?: KeptSession): Promise<void> {
+    await this.rows.query(
+      `WITH kept AS (
+         UPDATE sessions SET credential_version = $3 WHERE user_id = $1 AND id = $2
+       )
+       DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2`,
+      [userId, keep?.id ?? null, keep?.credentialVersion ?? null],
+    );
   }
 
   listForUser(userId: string, now: Date): Promise<Session[]> {

@@ -1,35 +1,153 @@
-import type { OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client.js';
 import type { Session } from '../session.js';
-import { SessionStore } from '../session-store.js';
+import { type KeptSession, SessionStore } from '../session-store.js';
 
-/** Marks a touch: only an existing, unexpired session is moved, so a revoked one cannot come back. */
-const TOUCH = `
-local key = ARGV[1] .. 'session:' .. ARGV[2]
-local expiresAt = redis.call('HGET', key, 'expiresAt')
-if not expiresAt or tonumber(expiresAt) <= tonumber(ARGV[3]) then return 0 end
-redis.call('HSET', key, 'lastUsedAt', ARGV[3], 'expiresAt', ARGV[4])
-redis.call('PEXPIREAT', key, ARGV[4])
-redis.call('PEXPIREAT', ARGV[1] .. 'token:' .. redis.call('HGET', key, 'tokenDigest'), ARGV[4])
-return 1`;
+/*
+ * Keys (P = the prefix). Everything of one user shares a hash tag, so it lives in one cluster slot
+ * and one script can change it atomically:
+ *   P{userId}:session:<id>  hash of the session, expiring with it
+ *   P{userId}:sessions      sorted set of the user's session ids, scored by lastUsedAt (for LRU)
+ *   P token:<digest>        "userId sessionId": the lookup by token, found by digest alone, so it
+ *                           lives in some other slot and is written by its own command.
+ * A pointer whose session is gone is harmless (the lookup finds no hash) and deleted when seen.
+ *
+ * Scripts touch only the keys passed in KEYS, as Redis Cluster requires. Those that must touch all
+ * of a user's sessions get the keys of the index members the caller has just read; if a member
+ * was added meanwhile they return nil, and the caller reads the index again.
+ *
+ * Needs Redis 7.0: SET … PXAT (6.2) and PEXPIREAT … GT (7.0).
+ */
+
+/** Lua: false when the index holds a member that is not in `ids` (the caller's read is stale). */
+const INDEX_MATCHES = `
+local function indexMatches(index, ids)
+  local listed = {}
+  for _, id in ipairs(ids) do listed[id] = true end
+  for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    if not listed[id] then return false end
+  end
+  return true
+end`;
 
 /**
- * Deletes sessions of one user. ARGV: key prefix, user id, one session id (or '' for all of them),
- * a session id to keep (or ''), now in ms. Returns how many live sessions were deleted.
+ * KEYS: the index, the new session's hash, the hashes of the n sessions in ARGV.
+ * ARGV: maxPerUser, n, n session ids read from the index, then the new session's field/value pairs.
+ * Drops the user's expired sessions and those of an older credential version, evicts the least
+ * recently used beyond the cap, adds the new one. Returns { 1, token digests of the sessions
+ * gone }, or { 0, {} } without changing anything when the user has a session of a newer
+ * credential version (so this one's credentials were read before they changed).
+ */
+const CREATE = `${INDEX_MATCHES}
+local index, maxPerUser, n = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+if not indexMatches(index, { unpack(ARGV, 3, n + 2) }) then return false end
+local new = {}
+for i = n + 3, #ARGV, 2 do new[ARGV[i]] = ARGV[i + 1] end
+local now, version, latest = tonumber(new.createdAt), tonumber(new.credentialVersion), tonumber(new.expiresAt)
+local existing = {}
+for i = 1, n do
+  local s = redis.call('HMGET', KEYS[i + 2], 'expiresAt', 'credentialVersion', 'lastUsedAt', 'createdAt', 'tokenDigest')
+  -- Refused before any change: a stale login must not evict the sessions of current ones.
+  if s[1] and tonumber(s[2]) > version then return { 0, {} } end
+  existing[i] = s
+end
+local gone, others = {}, {}
+local function drop(key, id, digest)
+  redis.call('DEL', key)
+  redis.call('ZREM', index, id)
+  if digest then table.insert(gone, digest) end
+end
+for i, s in ipairs(existing) do
+  local key, id = KEYS[i + 2], ARGV[i + 2]
+  if not s[1] or tonumber(s[1]) <= now or tonumber(s[2]) < version then
+    drop(key, id, s[5])
+  else
+    table.insert(others, { key = key, id = id, expiresAt = tonumber(s[1]),
+      lastUsedAt = tonumber(s[3]), createdAt = tonumber(s[4]), digest = s[5] })
+  end
+end
+-- Least recently used first; creation time, then id, break ties.
+table.sort(others, function(a, b)
+  if a.lastUsedAt ~= b.lastUsedAt then return a.lastUsedAt < b.lastUsedAt end
+  if a.createdAt ~= b.createdAt then return a.createdAt < b.createdAt end
+  return a.id < b.id
+end)
+local evict = #others - (maxPerUser - 1)
+for i, s in ipairs(others) do
+  if i <= evict then drop(s.key, s.id, s.digest) else latest = math.max(latest, s.expiresAt) end
+end
+redis.call('HSET', KEYS[2], unpack(ARGV, n + 3))
+redis.call('PEXPIREAT', KEYS[2], new.expiresAt)
+redis.call('ZADD', index, new.lastUsedAt, new.id)
+-- The index lives exactly as long as its longest-lived session (touch moves it on).
+redis.call('PEXPIREAT', index, string.format('%d', latest))
+return { 1, gone }`;
+
+/**
+ * KEYS: the session's hash, the index. ARGV: id, lastUsedAt, expiresAt.
+ * Moves only a session that exists and has not expired, so a revoked one cannot come back.
+ * Returns its token digest, or nil.
+ */
+const TOUCH = `
+local expiresAt = redis.call('HGET', KEYS[1], 'expiresAt')
+if not expiresAt or tonumber(expiresAt) <= tonumber(ARGV[2]) then return false end
+redis.call('HSET', KEYS[1], 'lastUsedAt', ARGV[2], 'expiresAt', ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], 'XX', ARGV[2], ARGV[1])
+redis.call('PEXPIREAT', KEYS[2], ARGV[3], 'GT')
+return redis.call('HGET', KEYS[1], 'tokenDigest')`;
+
+/**
+ * KEYS: the session's hash, the index. ARGV: id, now.
+ * Returns nil when there is no such session, else { 1 if it was live, its token digest }.
  */
 const REVOKE = `
-local userKey = ARGV[1] .. 'user:' .. ARGV[2]
-local ids = ARGV[3] ~= '' and { ARGV[3] } or redis.call('ZRANGE', userKey, 0, -1)
-local deleted = 0
-for _, id in ipairs(ids) do
-  local key = ARGV[1] .. 'session:' .. id
-  if id ~= ARGV[4] and redis.call('HGET', key, 'userId') == ARGV[2] then
-    if tonumber(redis.call('HGET', key, 'expiresAt')) > tonumber(ARGV[5]) then deleted = deleted + 1 end
-    redis.call('DEL', key, ARGV[1] .. 'token:' .. redis.call('HGET', key, 'tokenDigest'))
+redis.call('ZREM', KEYS[2], ARGV[1])
+local s = redis.call('HMGET', KEYS[1], 'expiresAt', 'tokenDigest')
+if not s[1] then return false end
+redis.call('DEL', KEYS[1])
+return { tonumber(s[1]) > tonumber(ARGV[2]) and 1 or 0, s[2] }`;
+
+/**
+ * KEYS: the index, the hashes of the sessions in ARGV. ARGV: id to keep (or ''), its new
+ * credential version, the session ids read from the index.
+ * Deletes every session but the kept one, which moves to the new version. Returns the token
+ * digests of the sessions deleted.
+ */
+const REVOKE_ALL = `${INDEX_MATCHES}
+if not indexMatches(KEYS[1], { unpack(ARGV, 3) }) then return false end
+local gone = {}
+for i = 3, #ARGV do
+  local key, id = KEYS[i - 1], ARGV[i]
+  if id == ARGV[1] then
+    if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'credentialVersion', ARGV[2]) end
+  else
+    local digest = redis.call('HGET', key, 'tokenDigest')
+    redis.call('DEL', key)
+    redis.call('ZREM', KEYS[1], id)
+    if digest then table.insert(gone, digest) end
   end
-  if id ~= ARGV[4] then redis.call('ZREM', userKey, id) end
 end
-return deleted`;
+return gone`;
+
+type Arg = string | number;
+
+/** The scripts as defineCommand adds them to the client (sent by EVALSHA). */
+interface Scripts {
+  latchkeySessionCreate(
+    numberOfKeys: number,
+    ...keysAndArgs: Arg[]
+  ): Promise<[0 | 1, string[]] | null>;
+  latchkeySessionTouch(...keysAndArgs: Arg[]): Promise<string | null>;
+  latchkeySessionRevoke(...keysAndArgs: Arg[]): Promise<[number, string] | null>;
+  latchkeySessionRevokeAll(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[] | null>;
+}
+
+/**
+ * Tries of a script over all of a user's sessions. A try fails only because another login of that
+ * user added a session since the index was read, so up to this many concurrent logins per user
+ * all succeed.
+ */
+const MAX_ATTEMPTS = 10;
 
 type Fields = Record<string, string>;
 
@@ -37,6 +155,7 @@ const toFields = (session: Session): Fields => ({
   id: session.id,
   userId: session.userId,
   tokenDigest: session.tokenDigest,
+  credentialVersion: String(session.credentialVersion),
   createdAt: String(session.createdAt.getTime()),
   lastUsedAt: String(session.lastUsedAt.getTime()),
   expiresAt: String(session.expiresAt.getTime()),
@@ -49,6 +168,7 @@ const fromFields = (fields: Fields): Session => ({
   id: fields.id,
   userId: fields.userId,
   tokenDigest: fields.tokenDigest,
+  credentialVersion: Number(fields.credentialVersion),
   createdAt: new Date(Number(fields.createdAt)),
   lastUsedAt: new Date(Number(fields.lastUsedAt)),
   expiresAt: new Date(Number(fields.expiresAt)),
@@ -58,87 +178,148 @@ const fromFields = (fields: Fields): Session => ({
 });
 
 /**
- * Sessions in Redis, shared by every instance. Keys expire by themselves at the session's expiry;
- * a sorted set per user (by creation time) serves listing and revoke-all. Every change that must not
- * interleave with another runs as one Lua script.
+ * Sessions in Redis (one server or a cluster), shared by every instance. Keys expire by themselves
+ * with their session; each change to a user's sessions is one script in that user's slot. It
+ * cannot see the user's credential version, only its sessions': `create` refuses a session older
+ * than one the user has, and otherwise succeeds; callers re-check.
  */
-export class RedisSessionStore extends SessionStore implements OnApplicationShutdown {
+export class RedisSessionStore extends SessionStore {
+  private readonly scripts: Scripts;
+
+  /** `prefix` must not contain `{`, which would move the hash tag. */
   constructor(
-    private readonly redis: Redis,
-    private readonly prefix = 'latchkey:',
+    private readonly redis: RedisClient,
+    private readonly options: { prefix: string; maxPerUser: number },
   ) {
     super();
+    redis.defineCommand('latchkeySessionCreate', { lua: CREATE });
+    redis.defineCommand('latchkeySessionTouch', { lua: TOUCH, numberOfKeys: 2 });
+    redis.defineCommand('latchkeySessionRevoke', { lua: REVOKE, numberOfKeys: 2 });
+    redis.defineCommand('latchkeySessionRevokeAll', { lua: REVOKE_ALL });
+    this.scripts = redis as unknown as Scripts;
   }
 
-  /** After the HTTP server has drained (not at module destroy, which comes before), so in-flight requests finish. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
-  }
-
-  async create(session: Session): Promise<void> {
-    const expiresAt = session.expiresAt.getTime();
-    const userKey = this.key('user', session.userId);
-    const results = await this.redis
-      .multi()
-      .hset(this.key('session', session.id), toFields(session))
-      .pexpireat(this.key('session', session.id), expiresAt)
-      .set(this.key('token', session.tokenDigest), session.id, 'PXAT', expiresAt)
-      .zadd(userKey, session.createdAt.getTime(), session.id)
-      // The index lives as long as the user's longest-lived session could.
-      .call('PEXPIREAT', userKey, session.absoluteExpiresAt.getTime(), 'NX')
-      .call('PEXPIREAT', userKey, session.absoluteExpiresAt.getTime(), 'GT')
-      .exec();
-    const failure = results?.find(([error]) => error)?.[0];
-    if (!results || failure) throw failure ?? new Error('Redis transaction was discarded');
+  async create(session: Session): Promise<boolean> {
+    const { userId } = session;
+    const [stored, gone] = await this.withIndex(userId, (index, ids) =>
+      this.scripts.latchkeySessionCreate(
+        ids.length + 2,
+        index,
+        this.sessionKey(userId, session.id),
+        ...ids.map((id) => this.sessionKey(userId, id)),
+        this.options.maxPerUser,
+        ids.length,
+        ...ids,
+        ...Object.entries(toFields(session)).flat(),
+      ),
+    );
+    if (stored === 0) return false;
+    await Promise.all([
+      this.redis.set(
+        this.tokenKey(session.tokenDigest),
+        `${userId} ${session.id}`,
+        'PXAT',
+        session.expiresAt.getTime(),
+      ),
+      this.deletePointers(gone),
+    ]);
+    return true;
   }
 
   async findByTokenDigest(tokenDigest: string, now: Date): Promise<Session | null> {
-    const id = await this.redis.get(this.key('token', tokenDigest));
-    return id === null ? null : this.live(id, now);
+    const pointer = await this.redis.get(this.tokenKey(tokenDigest));
+    if (pointer === null) return null;
+    const [userId, id] = pointer.split(' ');
+    const fields = await this.redis.hgetall(this.sessionKey(userId, id));
+    if (!fields.id) {
+      await this.redis.del(this.tokenKey(tokenDigest));
+      return null;
+    }
+    const session = fromFields(fields);
+    return session.expiresAt > now ? session : null;
   }
 
-  async touch(id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
-    const touched = await this.redis.eval(
-      TOUCH,
-      0,
-      this.prefix,
+  async touch(userId: string, id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean> {
+    const digest = await this.scripts.latchkeySessionTouch(
+      this.sessionKey(userId, id),
+      this.indexKey(userId),
       id,
       lastUsedAt.getTime(),
       expiresAt.getTime(),
     );
-    return touched === 1;
+    if (digest === null) return false;
+    // GT: a pointer deleted by a revoke meanwhile stays deleted.
+    await this.redis.pexpireat(this.tokenKey(digest), expiresAt.getTime(), 'GT');
+    return true;
   }
 
   async revoke(userId: string, id: string, now: Date): Promise<boolean> {
-    return (await this.redis.eval(REVOKE, 0, this.prefix, userId, id, '', now.getTime())) === 1;
+    const revoked = await this.scripts.latchkeySessionRevoke(
+      this.sessionKey(userId, id),
+      this.indexKey(userId),
+      id,
+      now.getTime(),
+    );
+    if (revoked === null) return false;
+    await this.deletePointers([revoked[1]]);
+    return revoked[0] === 1;
   }
 
-  async revokeAllForUser(userId: string, exceptId?: string): Promise<void> {
-    // Every session goes, live or not, so "now" only affects the count, which is not needed here.
-    await this.redis.eval(REVOKE, 0, this.prefix, userId, '', exceptId ?? '', 0);
+  async revokeAllForUser(userId: string, keep?: KeptSession): Promise<void> {
+    const gone = await this.withIndex(userId, (index, ids) =>
+      this.scripts.latchkeySessionRevokeAll(
+        ids.length + 1,
+        index,
+        ...ids.map((id) => this.sessionKey(userId, id)),
+        keep?.id ?? '',
+        keep?.credentialVersion ?? 0,
+        ...ids,
+      ),
+    );
+    await this.deletePointers(gone);
   }
 
   async listForUser(userId: string, now: Date): Promise<Session[]> {
-    const userKey = this.key('user', userId);
-    const ids = await this.redis.zrevrange(userKey, 0, -1);
-    const sessions = await Promise.all(ids.map((id) => this.live(id, now)));
-    const gone = ids.filter((_, index) => sessions[index] === null);
-    if (gone.length > 0) await this.redis.zrem(userKey, ...gone);
-    return sessions.filter((session): session is Session => session !== null);
+    const ids = await this.redis.zrange(this.indexKey(userId), 0, -1);
+    const all = await Promise.all(ids.map((id) => this.redis.hgetall(this.sessionKey(userId, id))));
+    return all
+      .filter((fields) => fields.id)
+      .map(fromFields)
+      .filter((session) => session.expiresAt > now)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   }
 
   async ping(): Promise<void> {
     await this.redis.ping();
   }
 
-  private async live(id: string, now: Date): Promise<Session | null> {
-    const fields = await this.redis.hgetall(this.key('session', id));
-    if (!fields.id) return null;
-    const session = fromFields(fields);
-    return session.expiresAt > now ? session : null;
+  /** Runs `script` with the index's current members; again if it reports the read stale (nil). */
+  private async withIndex<T>(
+    userId: string,
+    script: (index: string, ids: string[]) => Promise<T | null>,
+  ): Promise<T> {
+    const index = this.indexKey(userId);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const result = await script(index, await this.redis.zrange(index, 0, -1));
+      if (result !== null) return result;
+    }
+    throw new Error(`The sessions of a user kept changing over ${MAX_ATTEMPTS} attempts`);
   }
 
-  private key(kind: 'session' | 'token' | 'user', id: string): string {
-    return `${this.prefix}${kind}:${id}`;
+  /** One command per pointer: each may live in another cluster slot. */
+  private async deletePointers(digests: string[]): Promise<void> {
+    await Promise.all(digests.map((digest) => this.redis.del(this.tokenKey(digest))));
+  }
+
+  private sessionKey(userId: string, id: string): string {
+    return `${this.options.prefix}{${userId}}:session:${id}`;
+  }
+
+  private indexKey(userId: string): string {
+    return `${this.options.prefix}{${userId}}:sessions`;
+  }
+
+  private tokenKey(digest: string): string {
+    return `${this.options.prefix}token:${digest}`;
   }
 }

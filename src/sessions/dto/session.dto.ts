@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Session } from '../../sessions/session.js';
+import type { Session } from '../session.js';
 
 /** A session as its owner sees it: never the token or its digest. */
 export class SessionDto {

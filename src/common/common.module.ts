@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { UniqueViolations } from './unique-violations.js';
+
+/**
+ * What common code shares with every feature as providers: global, so a feature module can
+ * inject these without importing a module (and common never has to import a feature).
+ */
+@Global()
+@Module({
+  providers: [UniqueViolations],
+  exports: [UniqueViolations],
+})
+export class CommonModule {}

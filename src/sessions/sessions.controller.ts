@@ -1,0 +1,53 @@
+import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems } from '../common/openapi.js';
+import { ProblemException } from '../common/problem.exception.js';
+import { UuidPipe } from '../common/validation.js';
+import { CurrentSession } from './current-session.decorator.js';
+import { SessionDto } from './dto/session.dto.js';
+import type { Session } from './session.js';
+import { SessionsService } from './sessions.service.js';
+
+@ApiTags('auth')
+@ApiBearerAuth('bearer')
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Your live sessions, newest first' })
+  @ApiOkResponse({ type: [SessionDto] })
+  @ApiProblems(401)
+  async listSessions(@CurrentSession() current: Session): Promise<SessionDto[]> {
+    // The guard accepted this session, so its credential version is the user's current one.
+    const sessions = await this.sessions.list({
+      id: current.userId,
+      credentialVersion: current.credentialVersion,
+    });
+    return sessions.map((each) => SessionDto.from(each, current.id));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'End one of your sessions',
+    description:
+      'Any session id that is not one of your live sessions answers 404, whether or not it exists.',
+  })
+  @ApiNoContentResponse({ description: 'That session ended.' })
+  @ApiProblems(400, 401, 404)
+  async endSession(
+    @Param('id', UuidPipe) id: string,
+    @CurrentSession() current: Session,
+  ): Promise<void> {
+    if (!(await this.sessions.end(current.userId, id))) {
+      throw new ProblemException(404, 'not_found', 'You have no session with this id.');
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Checkpoints } from '../common/checkpoints.js';
+import { ProblemException } from '../common/problem.exception.js';
+import type { Session } from '../sessions/session.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { UpdateUserDto } from './dto/update-user.dto.js';
+import { normalizeEmail } from './dto/user-fields.js';
+import { PasswordService } from './password.service.js';
+import { User } from './user.entity.js';
+import { userNotFound, UsersService } from './users.service.js';
+
+export interface NewUser {
+  email: string;
+  password: string;
+  name?: string | null;
+}
+
+/** Who is making a change: decides whether the current password must be confirmed. */
+export interface Actor {
+  user: User;
+  session: Session;
+}
+
+/** The columns a change writes; `endsSessions` moves the credential version with them. */
+interface Change {
+  set: Partial<Pick<User, 'email' | 'name' | 'passwordHash' | 'emailVerified'>>;
+  endsSessions: boolean;
+}
+
+/**
+ * The one place where accounts change. Each change is one transaction whose UPDATE is conditional
+ * on the row read before it (same id, same credential version), so an account that is gone stays
+ * gone and a change never undoes one that committed meanwhile. A change that must end sessions
+ * moves the credential version in that transaction: from its commit on, the guard refuses every
+ * older session on every instance. Telling the session store afterwards is only clean-up.
+ */
+@Injectable()
+export class AccountsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly checkpoints: Checkpoints,
+  ) {}
+
+  /** Inserts the user; a taken email surfaces as the unique index's violation (409 email_taken). */
+  async register({ email, password, name }: NewUser): Promise<User> {
+    const passwordHash = await this.passwords.hash(password);
+    const users = this.dataSource.getRepository(User);
+    return users.save(
+      users.create({ email: normalizeEmail(email), name: name ?? null, passwordHash }),
+    );
+  }
+
+  async update(id: string, changes: UpdateUserDto, actor: Actor): Promise<User> {
+    const user = await this.users.getById(id);
+    await this.checkpoints.reach('account:read', id);
+    const isSelf = actor.user.id === user.id;
+    const newEmail =
+      changes.email !== undefined && changes.email !== user.email ? changes.email : undefined;
+    const newPassword = changes.password;
+    if (isSelf && (newEmail !== undefined || newPassword !== undefined)) {
+      await this.confirmCurrentPassword(user, changes.currentPassword);
+    }
+    const change: Change = { set: {}, endsSessions: newPassword !== undefined };
+    if (changes.name !== undefined) change.set.name = changes.name;
+    if (newEmail !== undefined)
+      Object.assign(change.set, { email: newEmail, emailVerified: false });
+    if (newPassword !== undefined) change.set.passwordHash = await this.passwords.hash(newPassword);
+    if (Object.keys(change.set).length === 0) return user;
+
+    const updated = await this.dataSource.transaction((manager) =>
+      this.apply(manager, user, change),
+    );
+    if (change.endsSessions) {
+      // The session that made the change stays (moved to the new version); every other one ends.
+      await this.sessions.endAll(
+        id,
+        isSelf ? { id: actor.session.id, credentialVersion: updated.credentialVersion } : undefined,
+      );
+    }
+    return updated;
+  }
+
+  async remove(id: string): Promise<void> {
+    const { affected } = await this.dataSource.transaction((manager) =>
+      manager.delete(User, { id }),
+    );
+    if (!affected) throw userNotFound();
+    await this.sessions.endAll(id);
+  }
+
+  /**
+   * Ends every session of the user, including any that a login in flight is about to start: the
+   * credential version moves, so those are refused too.
+   */
+  async endAllSessions(id: string): Promise<void> {
+    await this.dataSource.transaction((manager) =>
+      manager.increment(User, { id }, 'credentialVersion', 1),
+    );
+    await this.sessions.endAll(id);
+  }
+
+  /** True while the user exists with this credential version (a login re-checks it). */
+  async isCurrent(id: string, credentialVersion: number): Promise<boolean> {
+    return this.dataSource.getRepository(User).existsBy({ id, credentialVersion });
+  }
+
+  /**
+   * Stores a hash made with the current parameters, unless the password changed meanwhile
+   * (the condition on the old hash keeps a concurrent password change from being undone).
+   */
+  async rehashPassword(user: User, password: string): Promise<void> {
+    const passwordHash = await this.passwords.hash(password);
+    await this.dataSource
+      .getRepository(User)
+      .update({ id: user.id, passwordHash: user.passwordHash }, { passwordHash });
+  }
+
+  /** The conditional write of a change: no row matches once the account is gone or changed. */
+  private async apply(manager: EntityManager, read: User, change: Change): Promise<User> {
+    const { affected } = await manager
+      .createQueryBuilder()
+      .update(User)
+      .set({
+        ...change.set,
+        ...(change.endsSessions ? { credentialVersion: () => 'credential_version + 1' } : {}),
+      })
+      .where('id = :id AND credential_version = :version', {
+        id: read.id,
+        version: read.credentialVersion,
+      })
+      .execute();
+    if (!affected) {
+      if (!(await manager.existsBy(User, { id: read.id }))) throw userNotFound();
+      throw new ProblemException(
+        409,
+        'conflict',
+        'The account changed while this request ran (its password, say). Read it again and retry.',
+      );
+    }
+    return manager.findOneByOrFail(User, { id: read.id });
+  }
+
+  private async confirmCurrentPassword(
+    user: User,
+    currentPassword: string | undefined,
+  ): Promise<void> {
+    if (
+      currentPassword === undefined ||
+      !(await this.passwords.verify(user.passwordHash, currentPassword))
+    ) {
+      throw new ProblemException(
+        400,
+        'invalid_current_password',
+        'Confirm this change with your current password.',
+        {
+          errors: [{ field: 'currentPassword', message: 'is missing or wrong' }],
+        },
+      );
+    }
+  }
+}
