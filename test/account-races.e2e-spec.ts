@@ -122,6 +122,28 @@ describe.each(['memory', 'postgres', 'redis', 'redis-cluster'])(
       await register(app, { email: patchedEmail });
     });
 
+    it('a password change whose own session ended meanwhile keeps no session alive', async () => {
+      const user = await account(app);
+      const other = await login(app, user.email);
+      const hold = checkpoints.hold('account:read', user.id);
+      const patch = api(app)
+        .patch(`/users/${user.id}`)
+        .set(bearer(user.token))
+        .send({ password: NEW_PASSWORD, currentPassword: PASSWORD })
+        .then((r) => r);
+      await hold.waiting(1);
+
+      await api(app).post('/auth/logout-all').set(bearer(other)).expect(204);
+      hold.release();
+
+      const response = await patch;
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe('conflict');
+      await api(app).get('/users/me').set(bearer(user.token)).expect(401);
+      // The change did not happen: the old password still logs in.
+      await login(app, user.email, PASSWORD);
+    });
+
     it('a login overlapping a DELETE answers 401 and leaves no session behind', async () => {
       const user = await account(app);
       const { hold, logins } = await heldLogins(user, PASSWORD, 3);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { type ClientInfo, SessionsService } from '../sessions/sessions.service.js';
@@ -14,6 +14,8 @@ const invalidCredentials = () =>
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
   constructor(
     private readonly users: UsersService,
     private readonly accounts: AccountsService,
@@ -40,7 +42,12 @@ export class AuthService {
     const started = await this.sessions.start(user, client);
     // Stores other than postgres cannot check the version as they insert, so check it after.
     if (!started || !(await this.accounts.isCurrent(user.id, user.credentialVersion))) {
-      if (started) await this.sessions.end(user.id, started.session.id);
+      // Clean-up only: the guard refuses that session anyway, so a store failure here is no 5xx.
+      if (started) {
+        await this.sessions.end(user.id, started.session.id).catch((error: Error) => {
+          this.logger.warn(`Could not end a refused login's session: ${error.message}`);
+        });
+      }
       throw invalidCredentials();
     }
     return {

@@ -24,8 +24,11 @@ export type RedisAddress = Partial<Pick<RedisConfig, 'url'>> & Pick<RedisConfig,
 /** A client for the configured Redis, not yet connected; null when none is configured. */
 export function createRedisClient(config: RedisAddress): RedisClient | null {
   if (config.clusterNodes.length > 0) {
+    // The cluster queues commands on its own while it has no connection, and that queue has no
+    // timeout: without it, a command fails at once instead of waiting for the cluster.
     return new Cluster(config.clusterNodes, {
       lazyConnect: true,
+      enableOfflineQueue: false,
       redisOptions: CONNECTION_OPTIONS,
     });
   }

@@ -29,12 +29,20 @@ interface Change {
   endsSessions: boolean;
 }
 
+const changedMeanwhile = () =>
+  new ProblemException(
+    409,
+    'conflict',
+    'The account changed while this request ran (its password, say). Read it again and retry.',
+  );
+
 /**
- * The one place where accounts change. Each change is one transaction whose UPDATE is conditional
- * on the row read before it (same id, same credential version), so an account that is gone stays
- * gone and a change never undoes one that committed meanwhile. A change that must end sessions
- * moves the credential version in that transaction: from its commit on, the guard refuses every
- * older session on every instance. Telling the session store afterwards is only clean-up.
+ * The one place where accounts change. Each change is one transaction; an update is conditional on
+ * the row read before it (same id, same credential version), so an account that is gone stays
+ * gone and a profile change never undoes a credential change that committed meanwhile. A change
+ * that must end sessions moves the credential version in that transaction: from its commit on,
+ * the guard refuses every older session on every instance. Telling the session store afterwards
+ * is only clean-up.
  */
 @Injectable()
 export class AccountsService {
@@ -59,6 +67,10 @@ export class AccountsService {
     const user = await this.users.getById(id);
     await this.checkpoints.reach('account:read', id);
     const isSelf = actor.user.id === user.id;
+    // The actor's session was made before a credential change that committed since the guard
+    // accepted it: it is over, and must not be kept (moved to a newer version) by this change.
+    if (isSelf && user.credentialVersion !== actor.session.credentialVersion)
+      throw changedMeanwhile();
     const newEmail =
       changes.email !== undefined && changes.email !== user.email ? changes.email : undefined;
     const newPassword = changes.password;
@@ -136,11 +148,7 @@ export class AccountsService {
       .execute();
     if (!affected) {
       if (!(await manager.existsBy(User, { id: read.id }))) throw userNotFound();
-      throw new ProblemException(
-        409,
-        'conflict',
-        'The account changed while this request ran (its password, say). Read it again and retry.',
-      );
+      throw changedMeanwhile();
     }
     return manager.findOneByOrFail(User, { id: read.id });
   }

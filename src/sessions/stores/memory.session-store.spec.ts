@@ -122,6 +122,16 @@ describe('MemorySessionStore', () => {
       await store.revoke(ALICE, first.id, at(MINUTE));
       await expect(ids(ALICE, at(MINUTE))).resolves.toEqual([second.id]);
     });
+
+    it.each([5, 50])('keeps every session up to a cap of %i, then exactly the cap', async (cap) => {
+      store.onModuleDestroy();
+      store = new MemorySessionStore(clock, { maxPerUser: cap });
+      for (let created = 1; created <= cap + 3; created++) {
+        await store.create(makeSession(ALICE, created * MINUTE, 24 * HOUR));
+        const live = await store.listForUser(ALICE, at(created * MINUTE));
+        expect(live).toHaveLength(Math.min(created, cap));
+      }
+    });
   });
 
   describe('revokeAllForUser', () => {

@@ -54,7 +54,8 @@ export class MemorySessionStore extends SessionStore implements OnModuleDestroy 
     const current = others
       .filter((other) => other.credentialVersion >= session.credentialVersion)
       .sort(byLeastRecentlyUsed);
-    for (const evicted of current.slice(0, current.length + 1 - this.options.maxPerUser)) {
+    const excess = Math.max(0, current.length + 1 - this.options.maxPerUser);
+    for (const evicted of current.slice(0, excess)) {
       this.delete(evicted);
     }
     this.byId.set(session.id, copy(session));

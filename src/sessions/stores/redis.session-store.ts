@@ -1,3 +1,4 @@
+import { ProblemException } from '../../common/problem.exception.js';
 import type { RedisClient } from '../../redis/redis-client.js';
 import type { Session } from '../session.js';
 import { type KeptSession, SessionStore } from '../session-store.js';
@@ -143,11 +144,11 @@ interface Scripts {
 }
 
 /**
- * Tries of a script over all of a user's sessions. A try fails only because another login of that
- * user added a session since the index was read, so up to this many concurrent logins per user
- * all succeed.
+ * Tries of a script over all of a user's sessions. A try fails only because another write for
+ * that user succeeded since the index was read, so every failure is someone else's progress; the
+ * bound only stops a flood of one user's logins (then the request answers 503, to be retried).
  */
-const MAX_ATTEMPTS = 10;
+const MAX_ATTEMPTS = 100;
 
 type Fields = Record<string, string>;
 
@@ -303,7 +304,12 @@ export class RedisSessionStore extends SessionStore {
       const result = await script(index, await this.redis.zrange(index, 0, -1));
       if (result !== null) return result;
     }
-    throw new Error(`The sessions of a user kept changing over ${MAX_ATTEMPTS} attempts`);
+    throw new ProblemException(
+      503,
+      'service_unavailable',
+      'Too many sign-ins of this account at once; try again in a moment.',
+      { headers: { 'Retry-After': '1' } },
+    );
   }
 
   /** One command per pointer: each may live in another cluster slot. */
