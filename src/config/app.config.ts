@@ -9,6 +9,8 @@ export const appConfig = namespace('app', (env) => ({
   /** Express's "trust proxy" value. */
   trustProxy: trustProxy(env.TRUST_PROXY),
   logLevel: env.LOG_LEVEL,
+  /** The bound on every call to PostgreSQL or Redis. */
+  dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT * 1000,
 }));
 export type AppConfig = ConfigOf<typeof appConfig>;
 

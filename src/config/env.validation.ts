@@ -69,6 +69,16 @@ export class Env {
   @IsString()
   TRUST_PROXY = 'false';
 
+  /**
+   * How long any one call to PostgreSQL or Redis may take (statement, connect, pool wait, command)
+   * before the request gives up and answers 503.
+   */
+  @Transform(toSeconds)
+  @Min(1)
+  @Max(60)
+  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
+  DEPENDENCY_TIMEOUT = 3;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
