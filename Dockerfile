@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: build with every dependency, run with production dependencies only, as a non-root user.
+# Node 26, the newest LTS line (as .nvmrc); `--build-arg NODE_IMAGE=node:24-bookworm-slim` for 24.
+ARG NODE_IMAGE=node:26-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -9,13 +11,13 @@ COPY nest-cli.json tsconfig.json tsconfig.build.json ormconfig.ts ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS production-dependencies
+FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Optional dependencies are the embedded PostgreSQL binaries, which production refuses to use.
 RUN npm ci --omit=dev --omit=optional
 
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules

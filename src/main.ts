@@ -6,8 +6,14 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
 import { type AppConfig, appConfig } from './config/app.config.js';
+import { StartupError } from './config/startup-error.js';
+import { EmbeddedDatabaseError, stopEmbeddedDatabases } from './database/embedded-postgres.js';
 
 const logger = new Logger('Latchkey');
+/** How long a failed start-up may take to stop what it had started before it exits anyway. */
+const CLEAN_UP_TIMEOUT_MS = 30_000;
+
+let app: NestExpressApplication | undefined;
 
 /**
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close pools and the embedded
@@ -33,7 +39,7 @@ function exitGracefullyOnSignals(app: INestApplication, timeoutSeconds: number):
 }
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+  app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
     bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
@@ -48,11 +54,28 @@ async function bootstrap(): Promise<void> {
   logger.log(`Listening on http://localhost:${config.port} (API docs at /docs)`);
 }
 
-/** Errors a person can fix get their message alone; anything else, the whole stack. */
-const isExpected = (error: Error & { code?: string }) =>
-  error.message.startsWith('Invalid configuration') || error.code === 'EADDRINUSE';
+/** The message for a start-up failure a person can fix; undefined for anything else (a bug). */
+function fixable(error: NodeJS.ErrnoException & { port?: number }): string | undefined {
+  if (error instanceof StartupError || error instanceof EmbeddedDatabaseError) return error.message;
+  if (error.syscall !== 'listen') return undefined;
+  if (error.code === 'EADDRINUSE') {
+    return `Port ${error.port} is in use: stop what listens there, or set PORT to a free port`;
+  }
+  if (error.code === 'EACCES') {
+    return `Port ${error.port} needs privileges this process lacks: set PORT to 1024 or above`;
+  }
+  return undefined;
+}
 
-bootstrap().catch((error: Error) => {
-  console.error(isExpected(error) ? error.message : error);
+/**
+ * A failed start-up says why (a fixable error in its own words, anything else with its stack), then
+ * stops what it had started: without app.close() the embedded PostgreSQL would outlive the process,
+ * and when Nest failed before the app existed, its shutdown hooks cannot run, hence the fallback.
+ */
+bootstrap().catch(async (error: Error) => {
+  console.error(fixable(error) ?? error);
+  setTimeout(() => process.exit(1), CLEAN_UP_TIMEOUT_MS).unref();
+  await app?.close().catch(() => undefined);
+  await stopEmbeddedDatabases().catch(() => undefined);
   process.exit(1);
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createTestApp } from './support/app.js';
-import { account, api, bearer, PASSWORD, uniqueEmail } from './support/factories.js';
+import { TestCheckpoints } from './support/checkpoints.js';
+import { account, api, bearer, PASSWORD, register, uniqueEmail } from './support/factories.js';
 
 const OVERSIZED = JSON.stringify({
   email: 'a@example.com',
@@ -203,10 +204,18 @@ describe('conventions of every route', () => {
 
 describe('an unexpected failure', () => {
   it('is a 500 internal_error problem with a generic detail', async () => {
-    const app = await createTestApp({ logger: false });
-    const user = await account(app);
-    await app.get((await import('typeorm')).DataSource).destroy();
-    const response = await api(app).get('/users/me').set(bearer(user.token)).expect(500);
+    const checkpoints = new TestCheckpoints();
+    const app = await createTestApp({ logger: false, checkpoints });
+    const user = await register(app);
+    checkpoints.fail(
+      'login:password-checked',
+      user.id,
+      new Error('boom in /work/src/x.ts: typeorm pg postgres'),
+    );
+    const response = await api(app)
+      .post('/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(500);
     expect(response.body).toEqual({
       type: 'about:blank',
       title: 'Internal Server Error',

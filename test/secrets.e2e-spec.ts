@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import { digestToken } from '../src/sessions/session-token.js';
 import { createTestApp } from './support/app.js';
+import { TestCheckpoints } from './support/checkpoints.js';
 import { api, bearer, uniqueEmail } from './support/factories.js';
 
 /** Keeps every line the app logs, at every level. */
@@ -29,10 +30,11 @@ describe('secrets', () => {
   const password = 'sekrit passphrase 4 logs';
   const newPassword = 'another sekrit passphrase';
   const seen: string[] = [];
+  const checkpoints = new TestCheckpoints();
   let app: NestExpressApplication;
 
   beforeAll(async () => {
-    app = await createTestApp({ logger });
+    app = await createTestApp({ logger, checkpoints });
     app.useLogger(logger);
   });
   afterAll(() => app.close());
@@ -74,8 +76,11 @@ describe('secrets', () => {
     const [{ password_hash: hash }] = await app
       .get(DataSource)
       .query('SELECT password_hash FROM users WHERE id = $1', [registered.body.id]);
+    // A server error in the middle of a login that carries the password.
+    checkpoints.fail('login:password-checked', registered.body.id, new Error('unexpected'));
+    record(await api(app).post('/auth/login').send({ email, password: newPassword }).expect(500));
     await app.get(DataSource).destroy();
-    record(await api(app).get('/users/me').set(bearer(token)).expect(500));
+    record(await api(app).get('/users/me').set(bearer(token)).expect(503));
 
     expect(logger.lines.some((line) => line.includes('failed'))).toBe(true);
     const secrets = [password, newPassword, digestToken(token), hash, '$argon2'];

@@ -270,6 +270,12 @@ describe('AuthGuard', () => {
       expect(request.auth?.user.id).toBe(ALICE_ID);
     });
 
+    it('takes their own id in upper case as theirs, and hands it on in lower case', async () => {
+      const { context, request } = owner({ id: ALICE_ID.toUpperCase() }, `Bearer ${ALICE_TOKEN}`);
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(request.params.id).toBe(ALICE_ID);
+    });
+
     it("forbids a user acting on another user's id", async () => {
       const { context } = owner({ id: BOB_ID }, `Bearer ${ALICE_TOKEN}`);
       const problem = await problemFrom(guard.canActivate(context));

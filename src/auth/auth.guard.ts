@@ -1,11 +1,10 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { isUUID } from 'class-validator';
 import type { Request } from 'express';
 import { OWNER_PARAM_KEY } from '../common/decorators/owner-or-admin.decorator.js';
 import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
 import { ProblemException } from '../common/problem.exception.js';
-import { malformedId } from '../common/validation.js';
+import { parseId } from '../common/validation.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { User } from '../users/user.entity.js';
@@ -69,10 +68,9 @@ export class AuthGuard implements CanActivate {
       targets,
     );
     if (ownerParam !== undefined) {
-      const ownerId = request.params[ownerParam];
-      if (typeof ownerId !== 'string' || !isUUID(ownerId)) {
-        throw malformedId(ownerParam);
-      }
+      const ownerId = parseId(request.params[ownerParam], ownerParam);
+      // The handler reads the parameter after this guard, so it gets the id in its stored case.
+      request.params[ownerParam] = ownerId;
       if (user.role !== 'admin' && ownerId !== user.id) {
         throw new ProblemException(403, 'forbidden', 'You may only act on your own account.');
       }

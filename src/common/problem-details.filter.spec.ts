@@ -9,7 +9,9 @@ import {
   PayloadTooLargeException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { ReplyError } from 'ioredis';
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
+import { QueryFailedError, TypeORMError } from 'typeorm';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { ProblemException, validationFailed } from './problem.exception.js';
 import { UniqueViolations } from './unique-violations.js';
@@ -285,6 +287,84 @@ describe('ProblemDetailsFilter', () => {
       expect(() => uniqueViolations.register('UQ_teams_slug', SLUG_TAKEN)).toThrow(
         'UQ_teams_slug is already registered',
       );
+    });
+  });
+
+  describe('dependency failures', () => {
+    const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+    const refused = () => withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED');
+
+    it.each<[string, unknown]>([
+      ['a statement timeout (57014)', queryFailed({ code: '57014' })],
+      ['a server shutting down (57P01)', queryFailed({ code: '57P01' })],
+      ['a lost connection (08006)', queryFailed({ code: '08006' })],
+      ['too many connections (53300)', queryFailed({ code: '53300' })],
+      ['a stalled query', queryFailed(new Error('Query read timeout') as never)],
+      [
+        'a connection that died under a query',
+        new QueryFailedError('SELECT 1', [], new Error('Connection terminated unexpectedly')),
+      ],
+      ['a pool with no free connection', new Error('timeout exceeded when trying to connect')],
+      ['a connect timeout', new Error('Connection terminated due to connection timeout')],
+      ['a refused connection', refused()],
+      ['every address of localhost refused', new AggregateError([refused(), refused()])],
+      ['a reset connection', withCode('read ECONNRESET', 'ECONNRESET')],
+      ['no connection yet (TypeORM)', new TypeORMError('Driver not Connected')],
+      ['a Redis command timeout', new Error('Command timed out')],
+      ['a closed Redis connection', new Error('Connection is closed.')],
+      [
+        'a Redis connection that delivered nothing',
+        new Error("Socket timeout. Expecting data, but didn't receive any in 3000ms."),
+      ],
+      [
+        'Redis disconnected (no offline queue)',
+        new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+      ],
+      ['Redis retries used up', new MaxRetriesPerRequestError(2)],
+      ['a Redis Cluster without nodes', new Error('Failed to refresh slots cache.')],
+      [
+        'a Redis Cluster not ready',
+        new Error("Cluster isn't ready and enableOfflineQueue options is false"),
+      ],
+      [
+        'a Redis server loading its data',
+        new ReplyError('LOADING Redis is loading the dataset in memory'),
+      ],
+      ['a Redis Cluster down', new ReplyError('CLUSTERDOWN The cluster is down')],
+    ])('answers %s with 503 service_unavailable and Retry-After', (_, error) => {
+      const logWarn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+      const { response, body } = render(error, { method: 'GET', path: '/users/me' });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['Retry-After']).toMatch(/^[1-9]\d*$/);
+      expect(body).toEqual({
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'A service this request needs is not answering. Try again shortly.',
+        code: 'service_unavailable',
+      });
+      expect(logError).not.toHaveBeenCalled();
+      // The driver's words go to the log, never to the client.
+      expect(logWarn).toHaveBeenCalledWith(expect.stringContaining((error as Error).message));
+    });
+
+    it.each<[string, unknown]>([
+      ['an unregistered unique violation', queryFailed({ code: '23505', constraint: 'UQ_x' })],
+      ['a missing table (42P01)', queryFailed({ code: '42P01' })],
+      [
+        'a syntax error (42601) whose message sounds like a timeout',
+        queryFailed({ code: '42601', message: 'Query read timeout' }),
+      ],
+      ['a failing Redis script', new ReplyError('ERR Error running script')],
+      [
+        'a client that hung up on its request body',
+        Object.assign(new Error('request aborted'), { code: 'ECONNABORTED', status: 400 }),
+      ],
+      ['a bug', new Error('Cannot read properties of undefined')],
+    ])('keeps %s a 500', (_, error) => {
+      const { response } = render(error);
+      expect(response.statusCode).toBe(500);
+      expect(response.headers).not.toHaveProperty('Retry-After');
     });
   });
 

@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
 import { allowedMethods } from './allowed-methods.js';
+import { isDependencyFailure, RETRY_AFTER_SECONDS } from './dependency-failure.js';
 import { type FieldError, ProblemException } from './problem.exception.js';
 import type { UniqueViolations } from './unique-violations.js';
 
@@ -41,6 +42,13 @@ const INTERNAL_ERROR: Problem = {
   detail: 'The server could not complete the request. It has been logged.',
 };
 
+const DEPENDENCY_UNAVAILABLE: Problem = {
+  status: 503,
+  code: 'service_unavailable',
+  detail: 'A service this request needs is not answering. Try again shortly.',
+  headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+};
+
 /** The one place that turns any error into `application/problem+json`. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -60,8 +68,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         exception instanceof Error ? exception.stack : String(exception),
       );
     } else if (problem.status > HttpStatus.INTERNAL_SERVER_ERROR) {
+      // The driver's own words are for the log only (they name hosts and libraries).
+      const cause = problem === DEPENDENCY_UNAVAILABLE ? ` (${(exception as Error).message})` : '';
       this.logger.warn(
-        `${request.method} ${request.path}: ${problem.detail} (request ${requestId})`,
+        `${request.method} ${request.path}: ${problem.detail}${cause} (request ${requestId})`,
       );
     }
     if (response.headersSent) return;
@@ -88,6 +98,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...exception.extras,
       };
     }
+    if (isDependencyFailure(exception)) return DEPENDENCY_UNAVAILABLE;
     if (exception instanceof QueryFailedError) {
       const { code, constraint } = exception.driverError as { code?: string; constraint?: string };
       const known =

@@ -1,4 +1,5 @@
 import { type ConfigOf, namespace } from './namespace.js';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 /** The process and its HTTP server. */
 export const appConfig = namespace('app', (env) => ({
@@ -6,14 +7,10 @@ export const appConfig = namespace('app', (env) => ({
   isProduction: env.NODE_ENV === 'production',
   port: env.PORT,
   shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
-  /** Express's "trust proxy" value. */
-  trustProxy: trustProxy(env.TRUST_PROXY),
+  /** Express's "trust proxy" value (TRUST_PROXY is validated, so it always parses). */
+  trustProxy: parseTrustProxy(env.TRUST_PROXY) as TrustProxy,
   logLevel: env.LOG_LEVEL,
   /** The bound on every call to PostgreSQL or Redis. */
   dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT * 1000,
 }));
 export type AppConfig = ConfigOf<typeof appConfig>;
-
-function trustProxy(value: string): boolean | number | string {
-  return value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value;
-}

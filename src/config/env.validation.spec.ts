@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import express from 'express';
+import { appConfig } from './app.config.js';
 import { Env, validateEnv } from './env.validation.js';
+import { StartupError } from './startup-error.js';
+import { badTrustProxyEntry, parseTrustProxy } from './trust-proxy.js';
 
 /** The error validateEnv throws for `raw`; fails the test if it does not throw. */
 function errorFor(raw: Record<string, unknown>): Error {
@@ -144,6 +148,8 @@ describe('validateEnv', () => {
         SESSION_STORE: 'mongo',
         ARGON2_MEMORY_COST: '1024',
       });
+      // main.ts prints a StartupError's message alone, without a stack.
+      expect(error).toBeInstanceOf(StartupError);
       expect(error.message).toMatch(/^Invalid configuration:/);
       expect(error.message).toContain('PORT');
       expect(error.message).toContain('SESSION_STORE');
@@ -309,6 +315,139 @@ describe('validateEnv', () => {
         REDIS_URL: 'redis://localhost:6379',
       });
       expect(env.REDIS_URL).toBe('redis://localhost:6379');
+    });
+  });
+  describe('upper bounds', () => {
+    it.each([
+      ['SESSION_IDLE_TTL', '1000000000d', '365d'],
+      ['SESSION_IDLE_TTL', '366d', '365d'],
+      ['SESSION_ABSOLUTE_TTL', '31536001', '365d'],
+      ['SESSION_TOUCH_INTERVAL', '99999999999999999999d', '365d'],
+      ['SHUTDOWN_TIMEOUT', '61m', '1h'],
+      ['DEPENDENCY_TIMEOUT', '61s', '1m'],
+      ['ARGON2_MEMORY_COST', '1048577', '1048576'],
+      ['ARGON2_TIME_COST', '101', '100'],
+    ])('refuses %s=%p: at most %p', (name, value, bound) => {
+      const { message } = errorFor({ [name]: value });
+      expect(message).toMatch(
+        new RegExp(`${name}: must (be at most|not be greater than) ${bound}$`, 'm'),
+      );
+    });
+
+    it('accepts every duration at its bound, and dates and timers computed from them stay valid', () => {
+      const env = validateEnv({
+        SESSION_IDLE_TTL: '365d',
+        SESSION_ABSOLUTE_TTL: '365d',
+        SESSION_TOUCH_INTERVAL: '364d',
+        SHUTDOWN_TIMEOUT: '1h',
+        DEPENDENCY_TIMEOUT: '60s',
+      });
+      expect(env).toMatchObject({
+        SESSION_IDLE_TTL: 31536000,
+        SESSION_ABSOLUTE_TTL: 31536000,
+        SHUTDOWN_TIMEOUT: 3600,
+        DEPENDENCY_TIMEOUT: 60,
+      });
+      const latest = new Date(Date.now() + env.SESSION_ABSOLUTE_TTL * 1000);
+      expect(latest.toISOString()).toMatch(/^\d{4}-/);
+      // setTimeout fires at once past 2^31 - 1 ms; the shutdown timer must not.
+      expect(env.SHUTDOWN_TIMEOUT * 1000).toBeLessThan(2 ** 31);
+    });
+
+    it('states a duration bound with its unit', () => {
+      expect(errorFor({ SESSION_IDLE_TTL: '0' }).message).toContain(
+        'SESSION_IDLE_TTL: must be at least 1s',
+      );
+      expect(errorFor({ SHUTDOWN_TIMEOUT: '2h' }).message).toContain(
+        'SHUTDOWN_TIMEOUT: must be at most 1h',
+      );
+    });
+  });
+
+  describe('REDIS_URL format', () => {
+    it.each([
+      ['redis://127.0.0.1:6379'],
+      ['redis://:secret@redis.internal:6379/0'],
+      ['redis://user:secret@redis:6379'],
+      ['rediss://redis.example.com:6380'],
+      ['redis://[::1]:6379'],
+    ])('accepts %p', (url) => {
+      expect(validateEnv({ REDIS_URL: url }).REDIS_URL).toBe(url);
+    });
+
+    it.each([['localhost:6379'], ['http://localhost:6379'], ['redis//localhost'], ['not a url']])(
+      'refuses %p',
+      (url) => {
+        expect(errorFor({ REDIS_URL: url }).message).toContain(
+          'REDIS_URL: must be a redis:// or rediss:// URL',
+        );
+      },
+    );
+  });
+
+  describe('REDIS_KEY_PREFIX', () => {
+    it.each([['latchkey:'], ['staging:latchkey:'], ['a-b_c.']])('accepts %p', (prefix) => {
+      expect(validateEnv({ REDIS_KEY_PREFIX: prefix }).REDIS_KEY_PREFIX).toBe(prefix);
+    });
+
+    it.each([['app{1}:'], ['app{'], ['}']])('refuses %p, which would be a hash tag', (prefix) => {
+      expect(errorFor({ REDIS_KEY_PREFIX: prefix }).message).toContain(
+        'REDIS_KEY_PREFIX: must not contain { or }',
+      );
+    });
+  });
+
+  describe('TRUST_PROXY', () => {
+    it.each([
+      ['false', false],
+      ['true', true],
+      ['0', 0],
+      ['2', 2],
+      ['loopback', ['loopback']],
+      ['linklocal, uniquelocal', ['linklocal', 'uniquelocal']],
+      ['10.0.0.1', ['10.0.0.1']],
+      [' loopback , 10.0.0.0/8 ,192.168.1.0/24', ['loopback', '10.0.0.0/8', '192.168.1.0/24']],
+      ['10.0.0.0/1,10.0.0.0/32', ['10.0.0.0/1', '10.0.0.0/32']],
+      ['::1', ['::1']],
+      ['fd00::/8, 2001:db8::/128', ['fd00::/8', '2001:db8::/128']],
+      ['::ffff:10.0.0.1/120', ['::ffff:10.0.0.1/120']],
+    ])('reads %p as %p, which Express accepts', (value, expected) => {
+      const parsed = parseTrustProxy(value);
+      expect(parsed).toEqual(expected);
+      expect(appConfig.settings(validateEnv({ TRUST_PROXY: value })).trustProxy).toEqual(expected);
+      expect(() => express().set('trust proxy', parsed)).not.toThrow();
+    });
+
+    it.each([
+      ['yes'],
+      ['TRUE'],
+      ['true,loopback'],
+      ['-1'],
+      ['1.5'],
+      ['localhost'],
+      ['10.1'],
+      ['10.0.0.256'],
+      ['10.0.0.0/33'],
+      ['10.0.0.0/0'],
+      ['::/0'],
+      ['::/129'],
+      ['10.0.0.0/'],
+      ['10.0.0.0/8/8'],
+      ['10.0.0.0/255.0.0.0'],
+      ['loopback,'],
+      ['loopback,,10.0.0.1'],
+      ['loopback 10.0.0.1'],
+    ])('refuses %p, naming the bad entry', (value) => {
+      expect(parseTrustProxy(value)).toBeUndefined();
+      const entry = badTrustProxyEntry(value);
+      expect(entry).toBeDefined();
+      expect(() => validateEnv({ TRUST_PROXY: value })).toThrow(
+        `TRUST_PROXY: must be true, false, a number of hops, or a comma-separated list of IP addresses, CIDR subnets, loopback, linklocal and uniquelocal (${JSON.stringify(entry)} is none of these)`,
+      );
+    });
+
+    it('defaults to trusting no proxy', () => {
+      expect(appConfig.settings(validateEnv({})).trustProxy).toBe(false);
     });
   });
 });

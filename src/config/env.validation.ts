@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -14,13 +15,18 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { StartupError } from './startup-error.js';
+import { badTrustProxyEntry, parseTrustProxy } from './trust-proxy.js';
 
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export const SESSION_STORES = ['memory', 'postgres', 'redis'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 const CLUSTER_NODES = /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/;
+const DAY = 86400;
+/** The longest session lifetime: a year is already long for a login, and keeps every date valid. */
+const MAX_SESSION_TTL = 365 * DAY;
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -28,6 +34,30 @@ const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
 const toSeconds = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? (parseDuration(value) ?? value) : value;
+
+/**
+ * A duration setting, in whole seconds, from `min` to `max`. The upper bounds keep every date and
+ * timer computed from a duration valid (a Date ends in the year 275760, a timer after 24.8 days).
+ */
+const Duration = (min: number, max: number) =>
+  // Applied in this order, which is the order class-validator checks them: the format first.
+  applyDecorators(
+    IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' }),
+    Min(min, { message: `must be at least ${formatDuration(min)}` }),
+    Max(max, { message: `must be at most ${formatDuration(max)}` }),
+    Transform(toSeconds),
+  );
+
+const IsTrustProxy = () =>
+  ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: (value) => typeof value === 'string' && parseTrustProxy(value) !== undefined,
+      defaultMessage: (args) =>
+        'must be true, false, a number of hops, or a comma-separated list of IP addresses, ' +
+        `CIDR subnets, loopback, linklocal and uniquelocal (${JSON.stringify(badTrustProxyEntry(String(args?.value)))} is none of these)`,
+    },
+  });
 
 const ShorterThan = (other: string) =>
   ValidateBy({
@@ -57,15 +87,15 @@ export class Env {
   PORT = 3000;
 
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process gives up. */
-  @Transform(toSeconds)
-  @Min(0)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
+  @Duration(0, 3600)
   SHUTDOWN_TIMEOUT = 10;
 
   /**
    * Which proxies may set X-Forwarded-For (Express's "trust proxy"): `false` (default: the client IP
-   * is the TCP peer), a number of hops, or addresses/subnets such as `loopback, 10.0.0.0/8`.
+   * is the TCP peer), `true` (every peer), a number of hops, or addresses, subnets and named ranges
+   * such as `loopback, 10.0.0.0/8`. Checked here because Express would throw only at start-up.
    */
+  @IsTrustProxy()
   @IsString()
   TRUST_PROXY = 'false';
 
@@ -73,10 +103,7 @@ export class Env {
    * How long any one call to PostgreSQL or Redis may take (statement, connect, pool wait, command)
    * before the request gives up and answers 503.
    */
-  @Transform(toSeconds)
-  @Min(1)
-  @Max(60)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
+  @Duration(1, 60)
   DEPENDENCY_TIMEOUT = 3;
 
   @IsIn(LOG_LEVELS)
@@ -110,13 +137,18 @@ export class Env {
   @IsInt()
   PASSWORD_MIN_LENGTH = 12;
 
-  /** argon2id cost; the minimums are OWASP's recommendation and cannot be lowered. */
+  /**
+   * argon2id cost; the minimums are OWASP's recommendation and cannot be lowered. The maximums
+   * (1 GiB, 100 passes) catch typos: beyond them every login would take seconds or exhaust memory.
+   */
   @Transform(toInt)
+  @Max(1048576)
   @Min(19456)
   @IsInt()
   ARGON2_MEMORY_COST = 19456;
 
   @Transform(toInt)
+  @Max(100)
   @Min(2)
   @IsInt()
   ARGON2_TIME_COST = 2;
@@ -130,24 +162,18 @@ export class Env {
   @IsIn(SESSION_STORES)
   SESSION_STORE: (typeof SESSION_STORES)[number] = 'memory';
 
-  @Transform(toSeconds)
-  @Min(1)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
-  SESSION_IDLE_TTL = 24 * 3600;
+  @Duration(1, MAX_SESSION_TTL)
+  SESSION_IDLE_TTL = DAY;
 
-  @Transform(toSeconds)
-  @Min(1)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
-  SESSION_ABSOLUTE_TTL = 14 * 86400;
+  @Duration(1, MAX_SESSION_TTL)
+  SESSION_ABSOLUTE_TTL = 14 * DAY;
 
   /**
    * How stale lastUsedAt may get before a use writes it again (bounds writes per session). Must be
    * shorter than the idle timeout, or sessions in steady use would never slide.
    */
   @ShorterThan('SESSION_IDLE_TTL')
-  @Transform(toSeconds)
-  @Min(0)
-  @IsInt({ message: 'must be seconds or a number with a unit (90s, 15m, 24h, 14d)' })
+  @Duration(0, MAX_SESSION_TTL)
   SESSION_TOUCH_INTERVAL = 60;
 
   /** A login beyond this many live sessions ends the user's least recently used one. */
@@ -162,6 +188,10 @@ export class Env {
       (env.SESSION_STORE === 'redis' && env.REDIS_CLUSTER_NODES === undefined) ||
       env.REDIS_URL !== undefined,
   )
+  @IsUrl(
+    { protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true },
+    { message: 'must be a redis:// or rediss:// URL' },
+  )
   @IsString({ message: 'is required when SESSION_STORE=redis (or set REDIS_CLUSTER_NODES)' })
   REDIS_URL?: string;
 
@@ -171,7 +201,11 @@ export class Env {
   @IsString()
   REDIS_CLUSTER_NODES?: string;
 
-  /** Namespace of the Redis keys, so several services (or environments) can share one Redis. */
+  /**
+   * Namespace of the Redis keys, so several services (or environments) can share one Redis. Braces
+   * would make a hash tag of their own and put every key in one cluster slot.
+   */
+  @Matches(/^[^{}]*$/, { message: 'must not contain { or } (Redis Cluster hash tags)' })
   @IsString()
   REDIS_KEY_PREFIX = 'latchkey:';
 }
@@ -192,7 +226,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   const env = plainToInstance(Env, provided, { exposeDefaultValues: true });
   const errors = validateSync(env, { stopAtFirstError: true });
   if (errors.length > 0) {
-    throw new Error(`Invalid configuration:\n  - ${describe(errors).join('\n  - ')}`);
+    throw new StartupError(`Invalid configuration:\n  - ${describe(errors).join('\n  - ')}`);
   }
   return env;
 }

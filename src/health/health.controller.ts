@@ -1,4 +1,4 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckService,
@@ -7,11 +7,12 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../common/decorators/public.decorator.js';
-import { ApiProblems } from '../common/openapi.js';
+import { RETRY_AFTER_SECONDS } from '../common/dependency-failure.js';
+import { type AppConfig, appConfig } from '../config/app.config.js';
+import { ApiNoDependencies, ApiProblem } from '../common/openapi.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { SessionStore } from '../sessions/session-store.js';
-
-const CHECK_TIMEOUT_MS = 2000;
+import { LivenessDto, ReadinessDto, ReadinessProblemDto } from './dto/health.dto.js';
 
 @Public()
 @ApiTags('health')
@@ -22,49 +23,55 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly sessions: SessionStore,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
-  @ApiOkResponse({
-    schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
+  @ApiOperation({
+    operationId: 'checkLiveness',
+    security: [],
+    summary: 'Liveness: 200 while the process runs',
   })
+  @ApiNoDependencies()
+  @ApiOkResponse({ type: LivenessDto, description: 'The process runs.' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({
+    operationId: 'checkReadiness',
+    security: [],
     summary: 'Readiness: the database and the session store answer',
     description: 'On failure, 503 `service_unavailable`; `checks` says which dependency is down.',
   })
-  @ApiOkResponse({
-    description: 'Ready: every check is up.',
-    schema: {
-      type: 'object',
-      required: ['status', 'details'],
-      properties: {
-        status: { type: 'string', enum: ['ok'] },
-        info: { type: 'object' },
-        error: { type: 'object' },
-        details: {
-          type: 'object',
-          description:
-            'Per check (`database`, `sessions`): `{status: "up"}` and its response time.',
-        },
+  @ApiOkResponse({ type: ReadinessDto, description: 'Ready: every check is up.' })
+  @ApiProblem(
+    503,
+    'Not ready (`service_unavailable`): a dependency is down (`checks` says which), or the service is shutting down.',
+    {
+      type: ReadinessProblemDto,
+      example: {
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'Not ready: database not answering.',
+        code: 'service_unavailable',
+        checks: { database: 'down', sessions: 'up' },
       },
     },
-  })
-  @ApiProblems(503)
+  )
   async ready(): Promise<HealthCheckResult> {
+    // A check that gets no answer within the bound of every other call is down, not pending.
+    const timeout = this.config.dependencyTimeoutMs;
     try {
       return await this.health.check([
-        () => this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
+        () => this.database.pingCheck('database').withTimeout(timeout),
         () =>
           this.indicators
             .check('sessions')
             .attempt(() => this.sessions.ping())
-            .withTimeout(CHECK_TIMEOUT_MS),
+            .withTimeout(timeout),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
@@ -75,6 +82,7 @@ export class HealthController {
         'service_unavailable',
         `Not ready: ${down.join(' and ')} not answering.`,
         {
+          headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
           extensions: {
             checks: Object.fromEntries(
               Object.entries(result.details).map(([key, value]) => [key, value.status]),

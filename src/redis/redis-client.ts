@@ -1,44 +1,63 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { isDependencyFailure } from '../common/dependency-failure.js';
 import type { RedisConfig } from '../config/redis.config.js';
+import { StartupError } from '../config/startup-error.js';
 
 /** One Redis server or a Redis Cluster: code that uses Redis works with either. */
 export type RedisClient = Redis | Cluster;
 
-/** Injection token of the shared client: a connected `RedisClient`, or null when no Redis is configured. */
+/** Injection token of the shared client: a `RedisClient`, or null when no Redis is configured. */
 export const REDIS = Symbol('REDIS');
 
-/**
- * The options of every connection, also each node's in a cluster. A dead or unreachable Redis
- * fails a request within seconds instead of holding it.
- */
-const CONNECTION_OPTIONS: RedisOptions = {
-  connectTimeout: 3000,
-  commandTimeout: 3000,
-  maxRetriesPerRequest: 2,
-};
+/** DEPENDENCY_TIMEOUT's default, for callers (tests) that do not say. */
+const DEFAULT_TIMEOUT_MS = 3000;
 
-/** Where the client connects: `RedisConfig`, or a test's own servers. */
-export type RedisAddress = Partial<Pick<RedisConfig, 'url'>> & Pick<RedisConfig, 'clusterNodes'>;
+/**
+ * The options of every connection, also each node's in a cluster: a dead, unreachable or stalled
+ * Redis fails a command within `ms` instead of holding it. A connection that delivers nothing while
+ * commands wait is dropped (`socketTimeout`) and made anew, so a stall ends with the network's.
+ */
+const connectionOptions = (ms: number): RedisOptions => ({
+  connectTimeout: ms,
+  commandTimeout: ms,
+  socketTimeout: ms,
+  maxRetriesPerRequest: 2,
+});
+
+/** Where the client connects (`RedisConfig`, or a test's own servers), and its timeout. */
+export type RedisAddress = Partial<Pick<RedisConfig, 'url'>> &
+  Pick<RedisConfig, 'clusterNodes'> & { timeoutMs?: number };
 
 /** A client for the configured Redis, not yet connected; null when none is configured. */
 export function createRedisClient(config: RedisAddress): RedisClient | null {
+  const options = connectionOptions(config.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  // No offline queue: while there is no connection, a command fails at once (a 503) instead of
+  // waiting for one. The cluster's own queue would also have no timeout at all.
   if (config.clusterNodes.length > 0) {
-    // The cluster queues commands on its own while it has no connection, and that queue has no
-    // timeout: without it, a command fails at once instead of waiting for the cluster.
     return new Cluster(config.clusterNodes, {
       lazyConnect: true,
       enableOfflineQueue: false,
-      redisOptions: CONNECTION_OPTIONS,
+      redisOptions: options,
     });
   }
-  if (config.url) return new Redis(config.url, { ...CONNECTION_OPTIONS, lazyConnect: true });
+  if (config.url) {
+    return new Redis(config.url, { ...options, lazyConnect: true, enableOfflineQueue: false });
+  }
   return null;
 }
 
+/** Not the URL itself: it may hold a password. */
+const where = (config: RedisAddress) =>
+  config.clusterNodes.length > 0
+    ? `the Redis Cluster at REDIS_CLUSTER_NODES (${config.clusterNodes.map(({ host, port }) => `${host}:${port}`).join(',')})`
+    : 'Redis at REDIS_URL';
+
 /**
- * Creates and connects the client before the app serves, so a wrong address stops start-up with
- * one clear message. Later connection problems are logged as warnings; ioredis reconnects.
+ * Creates the client and tries to connect it before the app serves. A Redis that is down or does
+ * not answer does not stop start-up: the client keeps reconnecting by itself, and until it is
+ * back, what needs Redis answers 503 and readiness says so. A Redis that answers with a refusal
+ * (a wrong password, say) stops start-up with one clear message: waiting would not fix it.
  */
 export async function connectRedis(
   config: RedisAddress,
@@ -46,28 +65,35 @@ export async function connectRedis(
 ): Promise<RedisClient | null> {
   const client = createRedisClient(config);
   if (!client) return null;
-  let connected = false;
+  let up = false;
   let failure: Error | undefined;
+  // Once per outage, not at every reconnection attempt.
   const onError = (error: Error) => {
-    if (connected) logger.warn(`Redis connection problem: ${error.message}`);
-    else failure ??= error;
+    if (up) logger.warn(`Lost ${where(config)}: ${error.message}; reconnecting`);
+    up = false;
+    failure ??= error;
   };
   client.on('error', onError);
   // A cluster reports its nodes' errors (a node down, say) apart from its own.
   if (client instanceof Cluster) client.on('node error', onError);
+  client.on('ready', () => {
+    if (failure) logger.log(`${where(config)} answers`);
+    up = true;
+    failure = undefined;
+  });
   try {
     await client.connect();
-    connected = true;
   } catch (error) {
-    client.disconnect();
-    // Not the URL itself: it may hold a password.
-    const where =
-      client instanceof Cluster
-        ? `the Redis Cluster at REDIS_CLUSTER_NODES (${config.clusterNodes.map(({ host, port }) => `${host}:${port}`).join(',')})`
-        : 'Redis at REDIS_URL';
     // connect() rejects with "Connection is closed" and the like; the first error event says why.
     const cause = failure ?? (error as Error);
-    throw new Error(`Cannot reach ${where}: ${cause.message}`, { cause });
+    if (!isDependencyFailure(cause)) {
+      client.disconnect();
+      throw new StartupError(`Cannot use ${where(config)}: ${cause.message}`, { cause });
+    }
+    logger.warn(
+      `Cannot reach ${where(config)} (${cause.message}): starting without it; ` +
+        'requests that need it answer 503 until it does',
+    );
   }
   return client;
 }

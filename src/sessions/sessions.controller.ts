@@ -4,9 +4,10 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProblems } from '../common/openapi.js';
+import { ApiProblem } from '../common/openapi.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { UuidPipe } from '../common/validation.js';
 import { CurrentSession } from './current-session.decorator.js';
@@ -21,9 +22,11 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Your live sessions, newest first' })
-  @ApiOkResponse({ type: [SessionDto] })
-  @ApiProblems(401)
+  @ApiOperation({ operationId: 'listSessions', summary: 'Your live sessions, newest first' })
+  @ApiOkResponse({
+    type: [SessionDto],
+    description: 'Your live sessions; `current` marks this one.',
+  })
   async listSessions(@CurrentSession() current: Session): Promise<SessionDto[]> {
     // The guard accepted this session, so its credential version is the user's current one.
     const sessions = await this.sessions.list({
@@ -36,12 +39,14 @@ export class SessionsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'endSession',
     summary: 'End one of your sessions',
     description:
       'Any session id that is not one of your live sessions answers 404, whether or not it exists.',
   })
+  @ApiParam({ name: 'id', format: 'uuid', description: 'A session id from `listSessions`.' })
   @ApiNoContentResponse({ description: 'That session ended.' })
-  @ApiProblems(400, 401, 404)
+  @ApiProblem(404, 'Not one of your live sessions, whether or not it exists (`not_found`).')
   async endSession(
     @Param('id', UuidPipe) id: string,
     @CurrentSession() current: Session,

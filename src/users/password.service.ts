@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { argon2id, hash, type HashOptions, needsRehash, verify } from 'argon2';
+import { UNPAIRED_SURROGATE } from '../common/validation.js';
 import { type PasswordsConfig, passwordsConfig } from '../config/passwords.config.js';
 
 /** argon2id hashing with the configured cost; the parameters travel inside each hash. */
@@ -22,6 +23,8 @@ export class PasswordService implements OnModuleInit {
   }
 
   async verify(storedHash: string, password: string): Promise<boolean> {
+    // Its UTF-8 form would replace an unpaired surrogate with U+FFFD, matching another password.
+    if (UNPAIRED_SURROGATE.test(password)) return false;
     try {
       return await verify(storedHash, password);
     } catch {

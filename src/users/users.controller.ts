@@ -1,13 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import { OwnerOrAdmin } from '../common/decorators/owner-or-admin.decorator.js';
-import { ApiProblems } from '../common/openapi.js';
+import { ApiProblem } from '../common/openapi.js';
 import { CurrentSession } from '../sessions/current-session.decorator.js';
 import type { Session } from '../sessions/session.js';
 import { AccountsService } from './accounts.service.js';
@@ -17,9 +18,14 @@ import { UserDto } from './dto/user.dto.js';
 import { User } from './user.entity.js';
 import { UsersService } from './users.service.js';
 
+/** The password of the account the register example makes, which these examples change. */
+const EXAMPLE_PASSWORD = 'correct horse battery staple';
+
+const ADMINS_ONLY_404 =
+  'Admins only: no user with this id (`not_found`); anyone else gets 403 for an id not their own.';
+
 @ApiTags('users')
 @ApiBearerAuth('bearer')
-@ApiProblems(401)
 @Controller('users')
 export class UsersController {
   constructor(
@@ -28,17 +34,17 @@ export class UsersController {
   ) {}
 
   @Get('me')
-  @ApiOperation({ summary: 'The account of the token in use' })
-  @ApiOkResponse({ type: UserDto })
+  @ApiOperation({ operationId: 'getMe', summary: 'The account of the token in use' })
+  @ApiOkResponse({ type: UserDto, description: 'Your account.' })
   me(@CurrentUser() user: User): UserDto {
     return UserDto.from(user);
   }
 
   @Get(':id')
   @OwnerOrAdmin()
-  @ApiOperation({ summary: 'A user by id: your own (admins: any)' })
-  @ApiOkResponse({ type: UserDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'getUser', summary: 'A user by id: your own (admins: any)' })
+  @ApiOkResponse({ type: UserDto, description: 'The user.' })
+  @ApiProblem(404, ADMINS_ONLY_404)
   async findOne(@Param('id') id: string): Promise<UserDto> {
     return UserDto.from(await this.users.getById(id));
   }
@@ -46,6 +52,7 @@ export class UsersController {
   @Patch(':id')
   @OwnerOrAdmin()
   @ApiOperation({
+    operationId: 'updateUser',
     summary: 'Change email, password or name',
     description:
       'Changing your own email or password needs `currentPassword` (else 400 `invalid_current_password`, ' +
@@ -55,8 +62,34 @@ export class UsersController {
       'start. Absent fields are left as they are; `name: null` clears the name. 404 when the account was ' +
       'deleted meanwhile; 409 `conflict` when its password changed while this request ran.',
   })
-  @ApiOkResponse({ type: UserDto })
-  @ApiProblems(404, 409)
+  @ApiBody({
+    type: UpdateUserDto,
+    description: 'The examples work as shown on the account that the register example makes.',
+    examples: {
+      rename: { summary: 'Change the name', value: { name: 'Ada Lovelace' } },
+      clearName: { summary: 'Clear the name', value: { name: null } },
+      changeEmail: {
+        summary: 'Change the email (needs the current password)',
+        value: { email: 'ada.lovelace@example.com', currentPassword: EXAMPLE_PASSWORD },
+      },
+      changePassword: {
+        summary: 'Change the password (ends your other sessions)',
+        value: { password: 'analytical engine 1843', currentPassword: EXAMPLE_PASSWORD },
+      },
+    },
+  })
+  @ApiOkResponse({ type: UserDto, description: 'The account as changed.' })
+  @ApiProblem(
+    400,
+    'Invalid fields (`validation_failed`), a missing or wrong `currentPassword` for an email or ' +
+      'password change (`invalid_current_password`), a malformed id or a malformed body (`malformed_json`).',
+  )
+  @ApiProblem(404, 'No such account: an admin’s target, or yours deleted meanwhile (`not_found`).')
+  @ApiProblem(
+    409,
+    'The new email belongs to another account (`email_taken`), or the password changed while this ' +
+      'request ran (`conflict`).',
+  )
   async update(
     @Param('id') id: string,
     @Body() changes: UpdateUserDto,
@@ -70,11 +103,12 @@ export class UsersController {
   @OwnerOrAdmin()
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'deleteUser',
     summary: 'Delete an account',
     description: 'Every session of the user ends at once, and the email can be registered again.',
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiProblems(400, 404)
+  @ApiProblem(404, ADMINS_ONLY_404)
   async remove(@Param('id') id: string): Promise<void> {
     await this.accounts.remove(id);
   }

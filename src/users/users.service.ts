@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { ProblemException } from '../common/problem.exception.js';
-import { normalizeEmail } from './dto/user-fields.js';
+import { cannotBeAnEmail, normalizeEmail } from './dto/user-fields.js';
 import { User } from './user.entity.js';
 
 export const userNotFound = () =>
@@ -18,6 +18,8 @@ export class UsersService {
   }
 
   findByEmail(email: string): Promise<User | null> {
+    // Login checks only sizes, so anything may come here; PostgreSQL would refuse a NUL outright.
+    if (cannotBeAnEmail(email)) return Promise.resolve(null);
     return this.users.findOneBy({ email: normalizeEmail(email) });
   }
 

@@ -32,6 +32,7 @@ export class Hold {
  */
 export class TestCheckpoints extends Checkpoints {
   private readonly holds = new Map<string, Hold>();
+  private readonly failures = new Map<string, Error>();
 
   hold(checkpoint: Checkpoint, subject: string): Hold {
     const hold = new Hold();
@@ -39,7 +40,14 @@ export class TestCheckpoints extends Checkpoints {
     return hold;
   }
 
+  /** Flows that reach this checkpoint throw `error`: an unexpected failure, for tests of the 500. */
+  fail(checkpoint: Checkpoint, subject: string, error: Error): void {
+    this.failures.set(`${checkpoint} ${subject}`, error);
+  }
+
   override async reach(checkpoint: Checkpoint, subject: string): Promise<void> {
+    const failure = this.failures.get(`${checkpoint} ${subject}`);
+    if (failure) throw failure;
     const hold = this.holds.get(`${checkpoint} ${subject}`);
     if (hold) await hold.arrive();
   }
@@ -48,5 +56,6 @@ export class TestCheckpoints extends Checkpoints {
   releaseAll(): void {
     for (const hold of this.holds.values()) hold.release();
     this.holds.clear();
+    this.failures.clear();
   }
 }

@@ -14,7 +14,7 @@ export const OwnerOrAdmin = (param = 'id') =>
     ApiParam({
       name: param,
       format: 'uuid',
-      description: 'A user id; yours unless you are an admin.',
+      description: 'A user id, in any case; yours unless you are an admin.',
     }),
     ApiProblems(403),
   );
