@@ -13,9 +13,7 @@ import {
   type ReferenceObject,
   type ResponseObject,
 } from '@nestjs/swagger';
-
-/** What `errors` of a 400 holds at most (the validation pipe's cap, API.md "Conventions"). */
-const MAX_FIELD_ERRORS = 20;
+import { MAX_FIELD_ERRORS } from './validation.js';
 
 export class FieldErrorDto {
   @ApiProperty({

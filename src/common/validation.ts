@@ -49,7 +49,8 @@ export const Trim = () =>
   Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
 
 /** Enough for a client to fix a body; a flood of unknown keys is not echoed back in full. */
-const MAX_FIELD_ERRORS = 20;
+/** What `errors` of a 400 holds at most, so a body of junk cannot make a huge answer. */
+export const MAX_FIELD_ERRORS = 20;
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {

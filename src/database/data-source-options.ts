@@ -37,7 +37,9 @@ const bounded = (ms: number) => ({
   Client: StallDroppingClient,
   connectionTimeoutMillis: ms,
   statement_timeout: ms,
-  query_timeout: ms,
+  // A little later than the server's own cancel, so a merely slow statement ends with that clean
+  // cancel and keeps its connection; only a stall that delivers nothing reaches the client's limit.
+  query_timeout: ms + 500,
   // A transaction whose client vanished without a word would hold its locks until TCP noticed.
   idle_in_transaction_session_timeout: ms,
 });

@@ -39,6 +39,7 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.connect();
     } catch (error) {
+      if (error instanceof StartupError) throw error;
       if (!isDependencyFailure(error)) {
         throw new StartupError(`Cannot use the database: ${(error as Error).message}`, {
           cause: error,
@@ -54,11 +55,21 @@ export class DatabaseConnection implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async connect(): Promise<void> {
-    // On a DataSource of their own, so that no request uses the schema before it is current.
+    // On a DataSource of their own, so that no request uses the schema before it is current. Only
+    // connecting is bounded: a migration may take longer than any request should (an index build),
+    // and a migration that fails is a start-up error, not an outage to retry.
     if (this.config.migrationsRun) {
-      const migrator = await new DataSource(this.dataSource.options).initialize();
+      const { extra, ...options } = this.dataSource.options as typeof this.dataSource.options & {
+        extra?: { connectionTimeoutMillis?: number };
+      };
+      const migrator = await new DataSource({
+        ...options,
+        extra: { connectionTimeoutMillis: extra?.connectionTimeoutMillis },
+      }).initialize();
       try {
-        await migrator.runMigrations();
+        await migrator.runMigrations().catch((error: Error) => {
+          throw new StartupError(`A migration failed: ${error.message}`, { cause: error });
+        });
       } finally {
         await migrator.destroy();
       }

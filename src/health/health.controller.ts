@@ -48,7 +48,7 @@ export class HealthController {
   @ApiOkResponse({ type: ReadinessDto, description: 'Ready: every check is up.' })
   @ApiProblem(
     503,
-    'Not ready (`service_unavailable`): a dependency is down (`checks` says which), or the service is shutting down.',
+    'Not ready (`service_unavailable`): a dependency is down (`checks` says which).',
     {
       type: ReadinessProblemDto,
       example: {

@@ -2021,7 +2021,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description Not ready (`service_unavailable`): a dependency is down (`checks` says which), or the service is shutting down. */
+      /** @description Not ready (`service_unavailable`): a dependency is down (`checks` says which). */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
