@@ -118,7 +118,8 @@ export class AuthController {
   @ApiOperation({
     operationId: 'resendVerification',
     summary: 'Send a new verification message to your address',
-    description: 'Voids the links sent before. Nothing is sent when the address is verified already.',
+    description:
+      'Voids the links sent before. Nothing is sent when the address is verified already.',
   })
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'Accepted: the message will be sent.' })
   async resendVerification(@CurrentSession() session: Session): Promise<AcceptedDto> {
@@ -181,6 +182,10 @@ export class AuthController {
   })
   @ApiOkResponse({ type: LoginResponseDto, description: 'Logged in: a new session.' })
   @ApiProblem(401, 'Unknown email or wrong password, one answer for both (`invalid_credentials`).')
+  @ApiProblem(
+    403,
+    'With `REQUIRE_VERIFIED_EMAIL=true`: the password is right, but the email is not verified yet (`email_not_verified`).',
+  )
   login(@Body() body: LoginDto, @Req() request: Request): Promise<LoginResponseDto> {
     return this.auth.login(body, { ip: request.ip, userAgent: request.get('user-agent') });
   }

@@ -6,4 +6,11 @@ import { redisConfig } from './redis.config.js';
 import { sessionConfig } from './session.config.js';
 
 /** Every namespace ConfigModule loads; a module injects the ones it needs. */
-export const NAMESPACES = [appConfig, databaseConfig, passwordsConfig, sessionConfig, redisConfig, mailConfig];
+export const NAMESPACES = [
+  appConfig,
+  databaseConfig,
+  passwordsConfig,
+  sessionConfig,
+  redisConfig,
+  mailConfig,
+];

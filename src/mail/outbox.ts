@@ -119,7 +119,13 @@ export class MailOutbox implements OnApplicationBootstrap, OnApplicationShutdown
       this.config.queue,
       { pollingIntervalSeconds: this.config.pollIntervalMs / 1000, batchSize: 1 },
       async (jobs) => {
-        for (const job of jobs) await this.deliver(job.data);
+        for (const job of jobs) {
+          await this.deliver(job.data).catch((error: Error) => {
+            // Retried later with backoff; the message says what failed, never a link.
+            this.logger.warn(`Could not send ${job.data.kind} mail (will retry): ${error.message}`);
+            throw error;
+          });
+        }
       },
     );
   }

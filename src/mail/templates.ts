@@ -16,7 +16,9 @@ export type Message =
   | { template: 'password-changed' }
   | { template: 'registration-attempt' };
 
-const TEMPLATES: { [K in Message['template']]: (m: Extract<Message, { template: K }>) => MessageTemplate } = {
+const TEMPLATES: {
+  [K in Message['template']]: (m: Extract<Message, { template: K }>) => MessageTemplate;
+} = {
   'verify-email': ({ link }) => ({
     subject: 'Confirm your email address',
     text: [

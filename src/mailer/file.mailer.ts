@@ -25,7 +25,12 @@ export class FileMailer extends Mailer {
   async send(message: OutgoingMessage): Promise<void> {
     const info = await this.transport.sendMail({ from: this.from, ...message });
     await mkdir(this.dir, { recursive: true });
-    const path = resolve(join(this.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`));
+    const path = resolve(
+      join(
+        this.dir,
+        `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`,
+      ),
+    );
     await writeFile(path, info.message as Buffer, { mode: 0o600 });
     this.logger.log(`Mail to ${message.to} ("${message.subject}") written to ${path}`);
   }
