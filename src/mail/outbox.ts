@@ -8,6 +8,8 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import PgBoss from 'pg-boss';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { RETRY_AFTER_SECONDS } from '../common/dependency-failure.js';
+import { ProblemException } from '../common/problem.exception.js';
 import { type MailConfig, mailConfig } from '../config/mail.config.js';
 import { Mailer } from '../mailer/mailer.js';
 import { EmailTokens } from './email-tokens.js';
@@ -26,6 +28,8 @@ export type MailJob =
 
 const SCHEMA = 'pgboss';
 const RETRY_START_MS = 1000;
+/** How long start-up, or a change just after the database came back, waits for the outbox. */
+const START_WAIT_MS = 5000;
 
 /** pg-boss's `db` adapter over a TypeORM query runner: its SQL runs on our connection. */
 const adapter = (runner: () => Promise<{ runner: QueryRunner; release: boolean }>) => ({
@@ -52,6 +56,7 @@ export class MailOutbox implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly boss: PgBoss;
   private ready?: Promise<void>;
   private stopping = false;
+  private started = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -71,11 +76,17 @@ export class MailOutbox implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Starts in the background: the app serves while the database is away, and retries. */
   onApplicationBootstrap(): Promise<void> {
+    const connected = this.dataSource.isInitialized;
     this.ready = this.startWhenPossible();
-    // Wait a little for a quick start (tests, a database that is up), never for an outage.
+    if (!connected) return Promise.resolve();
+    // With the database up, start before serving (bounded); during an outage, never wait.
+    return this.startedWithin(START_WAIT_MS);
+  }
+
+  private startedWithin(ms: number): Promise<void> {
     return Promise.race([
       this.ready,
-      new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
+      new Promise<void>((resolve) => setTimeout(resolve, ms).unref()),
     ]);
   }
 
@@ -85,6 +96,7 @@ export class MailOutbox implements OnApplicationBootstrap, OnApplicationShutdown
         if (!this.dataSource.isInitialized) throw new Error('the database is not connected yet');
         await this.boss.start();
         await this.ensureQueue();
+        this.started = true;
         if (this.config.worker) await this.startWorker();
         return;
       } catch (error) {
@@ -137,11 +149,20 @@ export class MailOutbox implements OnApplicationBootstrap, OnApplicationShutdown
   async enqueue(manager: EntityManager, job: MailJob): Promise<void> {
     const runner = manager.queryRunner;
     if (!runner) throw new Error('MailOutbox.enqueue needs a transaction');
+    // The database came back moments ago and the outbox is still making its queue: wait for it.
+    if (!this.started) await this.startedWithin(START_WAIT_MS);
     const id = await this.boss.send(this.config.queue, job, {
       ...this.queueOptions(),
       db: adapter(async () => ({ runner, release: false })),
     } as PgBoss.SendOptions);
-    if (!id) throw new Error('Mail outbox queue is not ready');
+    // No row: the queue is not made yet (the database was away at start-up). Like an outage: 503.
+    if (!id)
+      throw new ProblemException(
+        503,
+        'service_unavailable',
+        'The service is starting up. Retry shortly.',
+        { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
+      );
   }
 
   /** Renders and sends one job; a throw makes pg-boss retry it later. */
