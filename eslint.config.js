@@ -6,7 +6,17 @@ import tseslint from 'typescript-eslint';
 // relative (no path aliases), so an import reaches a top-level folder through ../ segments.
 const reaches = (folder) => `^(\\.\\./)+${folder}(/|$)`;
 
-const FEATURES = ['auth', 'users', 'sessions', 'health', 'database', 'redis', 'admin', 'mail'];
+const FEATURES = [
+  'auth',
+  'users',
+  'sessions',
+  'health',
+  'database',
+  'redis',
+  'admin',
+  'mail',
+  'mailer',
+];
 
 const FOUNDATION = {
   files: ['src/common/**', 'src/config/**'],
@@ -17,6 +27,16 @@ const REDIS = {
   files: ['src/redis/**'],
   forbid: FEATURES.filter((feature) => feature !== 'redis'),
   why: 'redis/ is infrastructure that features use; it knows none of them.',
+};
+const MAILER = {
+  files: ['src/mailer/**'],
+  forbid: FEATURES.filter((feature) => feature !== 'mailer'),
+  why: 'mailer/ is how mail leaves (SMTP or files); what is sent and why is mail/, which uses it.',
+};
+const MAIL = {
+  files: ['src/mail/**'],
+  forbid: ['users', 'auth', 'admin', 'health'],
+  why: 'users and auth enqueue mail, so mail importing them back makes a cycle; a job carries what it needs (an address, a user id).',
 };
 const SESSIONS = {
   files: ['src/sessions/**'],
@@ -45,7 +65,7 @@ const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns 
 // and share helpers such as ManualClock with the e2e tests.
 const boundaries = [
   { files: ['src/**/*.ts'], ignores: ['src/**/*.spec.ts'], rules: restrict([NO_TEST_IMPORTS]) },
-  ...[FOUNDATION, REDIS, SESSIONS, USERS].flatMap((layer) => [
+  ...[FOUNDATION, REDIS, MAILER, MAIL, SESSIONS, USERS].flatMap((layer) => [
     { files: layer.files, rules: restrict(forbidden(layer)) },
     {
       files: layer.files,

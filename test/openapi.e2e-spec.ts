@@ -56,6 +56,10 @@ describe('openapi.json', () => {
       'post /auth/login': 'login',
       'post /auth/logout': 'logout',
       'post /auth/logout-all': 'logoutAll',
+      'post /auth/verify-email': 'verifyEmail',
+      'post /auth/verify-email/resend': 'resendVerification',
+      'post /auth/forgot-password': 'forgotPassword',
+      'post /auth/reset-password': 'resetPassword',
       'get /auth/sessions': 'listSessions',
       'delete /auth/sessions/{id}': 'endSession',
       'get /users/me': 'getMe',
@@ -121,9 +125,12 @@ describe('openapi.json', () => {
       ),
     );
     expect(bodies.sort()).toEqual([
+      '#/components/schemas/ForgotPasswordDto',
       '#/components/schemas/LoginDto',
       '#/components/schemas/RegisterDto',
+      '#/components/schemas/ResetPasswordDto',
       '#/components/schemas/UpdateUserDto',
+      '#/components/schemas/VerifyEmailDto',
     ]);
     for (const ref of bodies) {
       const name = ref.replace('#/components/schemas/', '');

@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
@@ -11,12 +12,20 @@ import {
 import type { Request, Response } from 'express';
 import { Public } from '../common/decorators/public.decorator.js';
 import { ApiProblem } from '../common/openapi.js';
+import { type MailConfig, mailConfig } from '../config/mail.config.js';
 import { CurrentSession } from '../sessions/current-session.decorator.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AccountsService } from '../users/accounts.service.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { AuthService } from './auth.service.js';
+import {
+  AcceptedDto,
+  ForgotPasswordDto,
+  PendingVerificationDto,
+  ResetPasswordDto,
+  VerifyEmailDto,
+} from './dto/email-ownership.dto.js';
 import { LoginResponseDto } from './dto/login-response.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
@@ -31,6 +40,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly accounts: AccountsService,
     private readonly sessions: SessionsService,
+    @Inject(mailConfig.KEY) private readonly mail: MailConfig,
   ) {}
 
   @Public()
@@ -41,7 +51,9 @@ export class AuthController {
     summary: 'Create an account',
     description:
       'The email is trimmed and lower-cased; `Ada@Example.com ` and `ada@example.com` are one account. ' +
-      'Unknown fields (such as `role`) are refused with 400.',
+      'Unknown fields (such as `role`) are refused with 400. A verification message is sent to the address. ' +
+      'With `REGISTRATION_MODE=enumeration-safe` the answer is 202 `pending_verification` for a new and a ' +
+      'taken email alike (the owner of a taken one is told by mail), never 201 or 409.',
   })
   @ApiBody({
     type: RegisterDto,
@@ -59,14 +71,98 @@ export class AuthController {
       },
     },
   })
+  @ApiAcceptedResponse({
+    type: PendingVerificationDto,
+    description:
+      'Enumeration-safe mode only: the same answer whether or not the email was taken; the message says what next.',
+  })
   @ApiProblem(409, 'An account has this email already, in any case (`email_taken`).')
   async register(
     @Body() body: RegisterDto,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<UserDto> {
+  ): Promise<UserDto | PendingVerificationDto> {
+    if (this.mail.enumerationSafe) {
+      await this.accounts.registerQuietly(body);
+      response.status(202);
+      return { status: 'pending_verification' };
+    }
     const user = await this.accounts.register(body);
     response.location(`/users/${user.id}`);
     return UserDto.from(user);
+  }
+
+  @Public()
+  @Post('verify-email')
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'verifyEmail',
+    security: [],
+    summary: 'Confirm an email address with the token from the verification message',
+    description:
+      'The token is the `token` query parameter of `${APP_BASE_URL}/verify-email?token=…`. It works once, ' +
+      'expires (24 h by default), is voided by a newer one, and proves only the address it was sent to.',
+  })
+  @ApiNoContentResponse({ description: 'Verified: `emailVerified` is true.' })
+  @ApiProblem(
+    400,
+    'Invalid body (`validation_failed`), or a token that is unknown, used, voided or expired, or sent to an ' +
+      'address the account no longer has (`invalid_or_expired_token`).',
+  )
+  async verifyEmail(@Body() body: VerifyEmailDto): Promise<void> {
+    await this.accounts.verifyEmail(body.token);
+  }
+
+  @Post('verify-email/resend')
+  @HttpCode(202)
+  @ApiBearerAuth('bearer')
+  @ApiOperation({
+    operationId: 'resendVerification',
+    summary: 'Send a new verification message to your address',
+    description:
+      'Voids the links sent before. Nothing is sent when the address is verified already.',
+  })
+  @ApiAcceptedResponse({ type: AcceptedDto, description: 'Accepted: the message will be sent.' })
+  async resendVerification(@CurrentSession() session: Session): Promise<AcceptedDto> {
+    await this.accounts.resendVerification(session.userId);
+    return { status: 'accepted' };
+  }
+
+  @Public()
+  @Post('forgot-password')
+  @HttpCode(202)
+  @ApiOperation({
+    operationId: 'forgotPassword',
+    security: [],
+    summary: 'Ask for a password reset link by mail',
+    description:
+      'The same answer, in about the same time, whether or not the email is an account’s; if it is, ' +
+      'a message with `${APP_BASE_URL}/reset-password?token=…` is sent (the link works once, for 1 h by default).',
+  })
+  @ApiAcceptedResponse({ type: AcceptedDto, description: 'Accepted, for any email.' })
+  async forgotPassword(@Body() body: ForgotPasswordDto): Promise<AcceptedDto> {
+    await this.accounts.requestPasswordReset(body.email);
+    return { status: 'accepted' };
+  }
+
+  @Public()
+  @Post('reset-password')
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'resetPassword',
+    security: [],
+    summary: 'Choose a new password with the token from the reset message',
+    description:
+      'Sets the password, ends every session of the account, voids the other reset links, and sends a ' +
+      '"your password was changed" notice.',
+  })
+  @ApiNoContentResponse({ description: 'Password changed; every session ended.' })
+  @ApiProblem(
+    400,
+    'Invalid body (`validation_failed`, for a password against the rules too), or a token that is unknown, ' +
+      'used, voided or expired (`invalid_or_expired_token`).',
+  )
+  async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
+    await this.accounts.resetPassword(body.token, body.password);
   }
 
   @Public()
@@ -86,6 +182,10 @@ export class AuthController {
   })
   @ApiOkResponse({ type: LoginResponseDto, description: 'Logged in: a new session.' })
   @ApiProblem(401, 'Unknown email or wrong password, one answer for both (`invalid_credentials`).')
+  @ApiProblem(
+    403,
+    'With `REQUIRE_VERIFIED_EMAIL=true`: the password is right, but the email is not verified yet (`email_not_verified`).',
+  )
   login(@Body() body: LoginDto, @Req() request: Request): Promise<LoginResponseDto> {
     return this.auth.login(body, { ip: request.ip, userAgent: request.get('user-agent') });
   }

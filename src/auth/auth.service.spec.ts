@@ -8,6 +8,7 @@ import type { PasswordService } from '../users/password.service.js';
 import type { User } from '../users/user.entity.js';
 import type { UsersService } from '../users/users.service.js';
 import { AuthService } from './auth.service.js';
+import type { MailConfig } from '../config/mail.config.js';
 
 const user: User = {
   id: '7d3b1f6e-2c1a-4c2e-9a55-0b1f3c9d8e01',
@@ -66,6 +67,7 @@ describe('AuthService.login', () => {
       passwords as unknown as PasswordService,
       sessions as unknown as SessionsService,
       checkpoints as unknown as Checkpoints,
+      { requireVerifiedEmail: false } as MailConfig,
     );
   });
 

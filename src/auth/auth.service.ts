@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
+import { type MailConfig, mailConfig } from '../config/mail.config.js';
 import { type ClientInfo, SessionsService } from '../sessions/sessions.service.js';
 import { AccountsService } from '../users/accounts.service.js';
 import { UserDto } from '../users/dto/user.dto.js';
@@ -12,6 +13,13 @@ import type { LoginResponseDto } from './dto/login-response.dto.js';
 const invalidCredentials = () =>
   new ProblemException(401, 'invalid_credentials', 'The email or password is wrong.');
 
+const emailNotVerified = () =>
+  new ProblemException(
+    403,
+    'email_not_verified',
+    'Confirm your email address first: open the link in the message we sent (or ask for a new one).',
+  );
+
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
@@ -22,6 +30,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly checkpoints: Checkpoints,
+    @Inject(mailConfig.KEY) private readonly mail: MailConfig,
   ) {}
 
   /**
@@ -36,6 +45,8 @@ export class AuthService {
       throw invalidCredentials();
     }
     if (!(await this.passwords.verify(user.passwordHash, password))) throw invalidCredentials();
+    // Only now: before the password checked out, the answer must not tell verified from not.
+    if (this.mail.requireVerifiedEmail && !user.emailVerified) throw emailNotVerified();
     await this.checkpoints.reach('login:password-checked', user.id);
     if (this.passwords.needsRehash(user.passwordHash))
       await this.accounts.rehashPassword(user, password);

@@ -5,7 +5,9 @@ export type Checkpoint =
   /** A login has checked the password and is about to start the session. */
   | 'login:password-checked'
   /** A change of an account has read the account and is about to write it. */
-  | 'account:read';
+  | 'account:read'
+  /** A use of a mailed token (subject: its digest) is in its transaction, about to consume it. */
+  | 'token:consuming';
 
 /**
  * Named points in the account flows where a race test holds one side until the other has

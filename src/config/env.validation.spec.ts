@@ -130,6 +130,7 @@ describe('validateEnv', () => {
       const env = validateEnv({
         NODE_ENV: 'production',
         DATABASE_URL: 'postgres://latchkey@db.internal:5432/latchkey',
+        SMTP_URL: 'smtp://mail.internal:587',
         LOG_LEVEL: 'debug',
         SESSION_STORE: 'postgres',
       });
@@ -449,5 +450,51 @@ describe('validateEnv', () => {
     it('defaults to trusting no proxy', () => {
       expect(appConfig.settings(validateEnv({})).trustProxy).toBe(false);
     });
+  });
+});
+
+describe('mail settings', () => {
+  const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/latchkey' };
+
+  it('defaults: worker on, file transport, 24 h and 1 h tokens, standard registration', () => {
+    expect(validateEnv({}).SMTP_URL).toBeUndefined();
+    expect(validateEnv({})).toMatchObject({
+      MAIL_WORKER: 'on',
+      MAIL_DIR: '.data/mail',
+      VERIFY_TOKEN_TTL: 86400,
+      RESET_TOKEN_TTL: 3600,
+      REQUIRE_VERIFIED_EMAIL: false,
+      REGISTRATION_MODE: 'standard',
+      APP_BASE_URL: 'http://localhost:3000',
+    });
+  });
+
+  it('requires SMTP_URL in production, where the .eml transport is refused', () => {
+    expect(errorFor(production).message).toMatch(/SMTP_URL: is required in production/);
+    expect(validateEnv({ ...production, SMTP_URL: 'smtps://u:p@mail.example.com' })).toMatchObject({
+      SMTP_URL: 'smtps://u:p@mail.example.com',
+    });
+  });
+
+  it('takes only smtp:// and smtps:// URLs', () => {
+    expect(errorFor({ SMTP_URL: 'http://mail.example.com' }).message).toMatch(
+      /SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/,
+    );
+  });
+
+  it('refuses enumeration-safe registration unless verification is required', () => {
+    expect(errorFor({ REGISTRATION_MODE: 'enumeration-safe' }).message).toMatch(
+      /REGISTRATION_MODE: enumeration-safe needs REQUIRE_VERIFIED_EMAIL=true/,
+    );
+    expect(
+      validateEnv({ REGISTRATION_MODE: 'enumeration-safe', REQUIRE_VERIFIED_EMAIL: 'true' }),
+    ).toMatchObject({ REGISTRATION_MODE: 'enumeration-safe', REQUIRE_VERIFIED_EMAIL: true });
+  });
+
+  it('strips a trailing slash from APP_BASE_URL and bounds the token lifetimes', () => {
+    expect(validateEnv({ APP_BASE_URL: 'https://app.example.com/' }).APP_BASE_URL).toBe(
+      'https://app.example.com',
+    );
+    expect(errorFor({ RESET_TOKEN_TTL: '2d' }).message).toMatch(/RESET_TOKEN_TTL: must be at most/);
   });
 });

@@ -22,6 +22,8 @@ import { badTrustProxyEntry, parseTrustProxy } from './trust-proxy.js';
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export const SESSION_STORES = ['memory', 'postgres', 'redis'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export const REGISTRATION_MODES = ['standard', 'enumeration-safe'] as const;
+export const SWITCHES = ['on', 'off'] as const;
 
 const CLUSTER_NODES = /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/;
 const DAY = 86400;
@@ -208,6 +210,85 @@ export class Env {
   @Matches(/^[^{}]*$/, { message: 'must not contain { or } (Redis Cluster hash tags)' })
   @IsString()
   REDIS_KEY_PREFIX = 'latchkey:';
+  /** Where links in messages point: the web front end's base URL, without a trailing slash. */
+  @Transform(({ value }) => (typeof value === 'string' ? value.replace(/\/+$/, '') : value))
+  @IsUrl(
+    { protocols: ['http', 'https'], require_tld: false, require_protocol: true },
+    { message: 'must be an http:// or https:// URL' },
+  )
+  APP_BASE_URL = 'http://localhost:3000';
+
+  /**
+   * The mail server. Unset: each message is written as an .eml file under MAIL_DIR, which is for
+   * development only (a production start refuses it).
+   */
+  @ValidateIf((env: Env) => env.NODE_ENV === 'production' || env.SMTP_URL !== undefined)
+  @IsUrl(
+    { protocols: ['smtp', 'smtps'], require_tld: false, require_protocol: true },
+    { message: 'must be an smtp:// or smtps:// URL' },
+  )
+  @IsDefined({ message: 'is required in production (the .eml file transport is for development)' })
+  SMTP_URL?: string;
+
+  @IsString()
+  MAIL_FROM = 'Latchkey <no-reply@localhost>';
+
+  /** Without SMTP_URL, where the .eml files go. */
+  @IsString()
+  MAIL_DIR = '.data/mail';
+
+  /** `off`: this instance enqueues mail but does not send it (a dedicated instance does). */
+  @IsIn(SWITCHES)
+  MAIL_WORKER: (typeof SWITCHES)[number] = 'on';
+
+  /** The pg-boss queue of the outbox; instances that share it share the work. */
+  @Matches(/^[A-Za-z0-9_.-]{1,50}$/, { message: 'must be 1–50 letters, digits, _ . or -' })
+  @IsString()
+  MAIL_QUEUE = 'mail';
+
+  /** How often an idle worker looks for mail to send, in milliseconds (pg-boss's minimum is 500). */
+  @Transform(toInt)
+  @Min(500)
+  @Max(60000)
+  @IsInt()
+  MAIL_POLL_INTERVAL_MS = 2000;
+
+  /** Attempts after the first before a message is given up (with backoff between them). */
+  @Transform(toInt)
+  @Min(0)
+  @Max(1000)
+  @IsInt()
+  MAIL_RETRY_LIMIT = 50;
+
+  /** The first wait before a retry; each further one doubles it (pg-boss's retryBackoff). */
+  @Duration(1, 3600)
+  MAIL_RETRY_DELAY = 10;
+
+  @Duration(60, 30 * DAY)
+  VERIFY_TOKEN_TTL = DAY;
+
+  @Duration(60, DAY)
+  RESET_TOKEN_TTL = 3600;
+
+  /** true: an account whose email is not verified cannot log in (403 email_not_verified). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  REQUIRE_VERIFIED_EMAIL = false;
+
+  /**
+   * `enumeration-safe`: registering a taken email answers like a fresh one (202) and mails the
+   * owner instead. Only with REQUIRE_VERIFIED_EMAIL=true, or the unverified account could log in.
+   */
+  @ValidateBy({
+    name: 'needsVerification',
+    validator: {
+      validate: (value, args) =>
+        value !== 'enumeration-safe' || (args?.object as Env).REQUIRE_VERIFIED_EMAIL === true,
+      defaultMessage: () => 'enumeration-safe needs REQUIRE_VERIFIED_EMAIL=true',
+    },
+  })
+  @IsIn(REGISTRATION_MODES)
+  REGISTRATION_MODE: (typeof REGISTRATION_MODES)[number] = 'standard';
 }
 
 function describe(errors: ValidationError[]): string[] {

@@ -3,8 +3,9 @@ import type { DataSourceOptions } from 'typeorm';
 import { SessionRow } from '../sessions/session.entity.js';
 import { User } from '../users/user.entity.js';
 import { migrations } from './migrations/index.js';
+import { EmailToken } from '../mail/email-token.entity.js';
 
-export const entities = [User, SessionRow];
+export const entities = [User, SessionRow, EmailToken];
 
 /**
  * A pg client that drops its connection when a query times out on the client side (a stalled

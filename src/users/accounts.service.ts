@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
+import { digestEmailToken, EmailTokens } from '../mail/email-tokens.js';
+import { MailOutbox } from '../mail/outbox.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
@@ -29,6 +31,13 @@ interface Change {
   endsSessions: boolean;
 }
 
+export const invalidOrExpiredToken = () =>
+  new ProblemException(
+    400,
+    'invalid_or_expired_token',
+    'This link is invalid, used, replaced by a newer one, or expired. Ask for a new one.',
+  );
+
 const changedMeanwhile = () =>
   new ProblemException(
     409,
@@ -52,15 +61,110 @@ export class AccountsService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly checkpoints: Checkpoints,
+    private readonly outbox: MailOutbox,
+    private readonly tokens: EmailTokens,
   ) {}
 
-  /** Inserts the user; a taken email surfaces as the unique index's violation (409 email_taken). */
+  /**
+   * Inserts the user and enqueues its verification message, in one transaction. A taken email
+   * surfaces as the unique index's violation (409 email_taken).
+   */
   async register({ email, password, name }: NewUser): Promise<User> {
     const passwordHash = await this.passwords.hash(password);
-    const users = this.dataSource.getRepository(User);
-    return users.save(
-      users.create({ email: normalizeEmail(email), name: name ?? null, passwordHash }),
-    );
+    const values = { email: normalizeEmail(email), name: name ?? null, passwordHash };
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.save(manager.create(User, values));
+      await this.outbox.enqueue(manager, { kind: 'verify-email', to: user.email, userId: user.id });
+      return user;
+    });
+  }
+
+  /**
+   * Enumeration-safe registration: the same work and no answer for a new and a taken email. A new
+   * one is inserted and sent its verification; for a taken one nothing is inserted and its owner
+   * is told by mail instead.
+   */
+  async registerQuietly({ email, password, name }: NewUser): Promise<void> {
+    const passwordHash = await this.passwords.hash(password);
+    const values = { email: normalizeEmail(email), name: name ?? null, passwordHash };
+    await this.dataSource.transaction(async (manager) => {
+      const [inserted] = (await manager.query(
+        `INSERT INTO "users" ("email", "name", "password_hash") VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING "id"`,
+        [values.email, values.name, values.passwordHash],
+      )) as { id: string }[];
+      await this.outbox.enqueue(
+        manager,
+        inserted
+          ? { kind: 'verify-email', to: values.email, userId: inserted.id }
+          : { kind: 'registration-attempt', to: values.email },
+      );
+    });
+  }
+
+  /** Marks the email verified: the token must be a live verify token sent to the current address. */
+  async verifyEmail(token: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.checkpoints.reach('token:consuming', digestEmailToken(token));
+      const consumed = await this.tokens.consume(manager, 'verify', token);
+      if (!consumed) throw invalidOrExpiredToken();
+      const { affected } = await manager.update(
+        User,
+        { id: consumed.userId, email: consumed.email },
+        { emailVerified: true },
+      );
+      if (!affected) throw invalidOrExpiredToken();
+    });
+  }
+
+  /** Sends a new verification message (voiding the older link); nothing when already verified. */
+  async resendVerification(id: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOneBy(User, { id });
+      if (!user) throw userNotFound();
+      if (user.emailVerified) return;
+      await this.outbox.enqueue(manager, { kind: 'verify-email', to: user.email, userId: user.id });
+    });
+  }
+
+  /**
+   * Enqueues a reset message when the email is an account's; the same little work either way (one
+   * lookup; the token, rendering and sending happen on the worker), so the answer tells nothing.
+   */
+  async requestPasswordReset(email: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOneBy(User, { email: normalizeEmail(email) });
+      if (user)
+        await this.outbox.enqueue(manager, {
+          kind: 'password-reset',
+          to: user.email,
+          userId: user.id,
+        });
+    });
+  }
+
+  /**
+   * One transaction: use the token up, store the new hash, move the credential version (every
+   * session ends), void the other reset tokens, and enqueue the "password changed" notice.
+   */
+  async resetPassword(token: string, password: string): Promise<void> {
+    const passwordHash = await this.passwords.hash(password);
+    const userId = await this.dataSource.transaction(async (manager) => {
+      await this.checkpoints.reach('token:consuming', digestEmailToken(token));
+      const consumed = await this.tokens.consume(manager, 'reset', token);
+      if (!consumed) throw invalidOrExpiredToken();
+      const user = await manager.findOneBy(User, { id: consumed.userId });
+      if (!user) throw invalidOrExpiredToken();
+      await manager.update(
+        User,
+        { id: user.id },
+        { passwordHash, credentialVersion: () => 'credential_version + 1' },
+      );
+      await this.tokens.voidAll(manager, 'reset', user.id);
+      await this.outbox.enqueue(manager, { kind: 'password-changed', to: user.email });
+      return user.id;
+    });
+    await this.sessions.endAll(userId);
   }
 
   async update(id: string, changes: UpdateUserDto, actor: Actor): Promise<User> {
@@ -84,9 +188,26 @@ export class AccountsService {
     if (newPassword !== undefined) change.set.passwordHash = await this.passwords.hash(newPassword);
     if (Object.keys(change.set).length === 0) return user;
 
-    const updated = await this.dataSource.transaction((manager) =>
-      this.apply(manager, user, change),
-    );
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const written = await this.apply(manager, user, change);
+      if (newEmail !== undefined) {
+        // Links sent to the old address prove nothing about the new one.
+        await this.tokens.voidAll(manager, 'verify', user.id);
+        await this.outbox.enqueue(manager, {
+          kind: 'verify-email',
+          to: written.email,
+          userId: user.id,
+        });
+        await this.outbox.enqueue(manager, {
+          kind: 'email-changed',
+          to: user.email,
+          newEmail: written.email,
+        });
+      }
+      if (newPassword !== undefined)
+        await this.outbox.enqueue(manager, { kind: 'password-changed', to: written.email });
+      return written;
+    });
     if (change.endsSessions) {
       // The session that made the change stays (moved to the new version); every other one ends.
       await this.sessions.endAll(

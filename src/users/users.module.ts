@@ -2,6 +2,7 @@ import { HttpStatus, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Checkpoints } from '../common/checkpoints.js';
 import { UniqueViolations } from '../common/unique-violations.js';
+import { MailModule } from '../mail/mail.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { AccountsService } from './accounts.service.js';
 import { PasswordPolicy } from './password-policy.js';
@@ -11,7 +12,7 @@ import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), SessionsModule],
+  imports: [TypeOrmModule.forFeature([User]), SessionsModule, MailModule],
   controllers: [UsersController],
   providers: [UsersService, AccountsService, PasswordService, PasswordPolicy, Checkpoints],
   exports: [UsersService, AccountsService, PasswordService, Checkpoints],

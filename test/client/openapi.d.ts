@@ -94,9 +94,89 @@ export interface paths {
     put?: never;
     /**
      * Create an account
-     * @description The email is trimmed and lower-cased; `Ada@Example.com ` and `ada@example.com` are one account. Unknown fields (such as `role`) are refused with 400.
+     * @description The email is trimmed and lower-cased; `Ada@Example.com ` and `ada@example.com` are one account. Unknown fields (such as `role`) are refused with 400. A verification message is sent to the address. With `REGISTRATION_MODE=enumeration-safe` the answer is 202 `pending_verification` for a new and a taken email alike (the owner of a taken one is told by mail), never 201 or 409.
      */
     post: operations['register'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/auth/verify-email': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Confirm an email address with the token from the verification message
+     * @description The token is the `token` query parameter of `${APP_BASE_URL}/verify-email?token=…`. It works once, expires (24 h by default), is voided by a newer one, and proves only the address it was sent to.
+     */
+    post: operations['verifyEmail'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/auth/verify-email/resend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a new verification message to your address
+     * @description Voids the links sent before. Nothing is sent when the address is verified already.
+     */
+    post: operations['resendVerification'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/auth/forgot-password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Ask for a password reset link by mail
+     * @description The same answer, in about the same time, whether or not the email is an account’s; if it is, a message with `${APP_BASE_URL}/reset-password?token=…` is sent (the link works once, for 1 h by default).
+     */
+    post: operations['forgotPassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/auth/reset-password': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Choose a new password with the token from the reset message
+     * @description Sets the password, ends every session of the account, voids the other reset links, and sends a "your password was changed" notice.
+     */
+    post: operations['resetPassword'];
     delete?: never;
     options?: never;
     head?: never;
@@ -355,6 +435,48 @@ export interface components {
        * @example Ada
        */
       name?: string | null;
+    };
+    PendingVerificationDto: {
+      /**
+       * @example pending_verification
+       * @enum {string}
+       */
+      status: 'pending_verification';
+    };
+    VerifyEmailDto: {
+      /**
+       * @description The `token` query parameter of the link in the verification message.
+       * @example lkv_4yH2oQm3Xb8sXz0c8hB6n0aV9cR1tYqWm2pL7eK5dJ0
+       */
+      token: string;
+    };
+    AcceptedDto: {
+      /**
+       * @example accepted
+       * @enum {string}
+       */
+      status: 'accepted';
+    };
+    ForgotPasswordDto: {
+      /**
+       * Format: email
+       * @description Trimmed, NFC-normalized and lower-cased before use; unique per account. No control, format (zero-width, bidi) or unpaired surrogate characters. Addresses with non-ASCII characters (`idn-email`) are accepted too.
+       * @example ada@example.com
+       */
+      email: string;
+    };
+    ResetPasswordDto: {
+      /**
+       * @description The `token` query parameter of the link in the reset message.
+       * @example lkv_4yH2oQm3Xb8sXz0c8hB6n0aV9cR1tYqWm2pL7eK5dJ0
+       */
+      token: string;
+      /**
+       * Format: password
+       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent.
+       * @example correct horse battery staple
+       */
+      password: string;
     };
     LoginDto: {
       /**
@@ -1371,6 +1493,17 @@ export interface operations {
           'application/json': components['schemas']['UserDto'];
         };
       };
+      /** @description Enumeration-safe mode only: the same answer whether or not the email was taken; the message says what next. */
+      202: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PendingVerificationDto'];
+        };
+      };
       /** @description Invalid request: `validation_failed` (`errors` names each field or path id at fault), `malformed_json` (the body is not a JSON object in UTF-8, or nests too deep), or `bad_request` (a request that is not well-formed HTTP). */
       400: {
         headers: {
@@ -1395,6 +1528,470 @@ export interface operations {
       };
       /** @description An account has this email already, in any case (`email_taken`). */
       409: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  verifyEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['VerifyEmailDto'];
+      };
+    };
+    responses: {
+      /** @description Verified: `emailVerified` is true. */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid body (`validation_failed`), or a token that is unknown, used, voided or expired, or sent to an address the account no longer has (`invalid_or_expired_token`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  resendVerification: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Accepted: the message will be sent. */
+      202: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AcceptedDto'];
+        };
+      };
+      /** @description Invalid request: `validation_failed` (`errors` names each field or path id at fault), `malformed_json` (the body is not a JSON object in UTF-8, or nests too deep), or `bad_request` (a request that is not well-formed HTTP). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No or malformed bearer token (`unauthenticated`), or an unknown, expired or revoked one (`invalid_token`); `WWW-Authenticate` says which. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'WWW-Authenticate': components['headers']['WWWAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  forgotPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ForgotPasswordDto'];
+      };
+    };
+    responses: {
+      /** @description Accepted, for any email. */
+      202: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AcceptedDto'];
+        };
+      };
+      /** @description Invalid request: `validation_failed` (`errors` names each field or path id at fault), `malformed_json` (the body is not a JSON object in UTF-8, or nests too deep), or `bad_request` (a request that is not well-formed HTTP). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  resetPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ResetPasswordDto'];
+      };
+    };
+    responses: {
+      /** @description Password changed; every session ended. */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid body (`validation_failed`, for a password against the rules too), or a token that is unknown, used, voided or expired (`invalid_or_expired_token`). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
           'Cache-Control': components['headers']['CacheControl'];
@@ -1510,6 +2107,17 @@ export interface operations {
       };
       /** @description Unknown email or wrong password, one answer for both (`invalid_credentials`). */
       401: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description With `REQUIRE_VERIFIED_EMAIL=true`: the password is right, but the email is not verified yet (`email_not_verified`). */
+      403: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
           'Cache-Control': components['headers']['CacheControl'];

@@ -2,6 +2,7 @@ import { Init1795523676060 } from './1795523676060-Init.js';
 import { Sessions1795524212304 } from './1795524212304-Sessions.js';
 import { EmailUniqueCaseInsensitive1795527000000 } from './1795527000000-EmailUniqueCaseInsensitive.js';
 import { CredentialVersion1796140000000 } from './1796140000000-CredentialVersion.js';
+import { EmailTokens1796200000000 } from './1796200000000-EmailTokens.js';
 
 /** Every migration, oldest first; listed explicitly so they load the same from src (tests) and dist. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Sessions1795524212304,
   EmailUniqueCaseInsensitive1795527000000,
   CredentialVersion1796140000000,
+  EmailTokens1796200000000,
 ];
