@@ -8,6 +8,9 @@ import { api, PASSWORD, uniqueEmail } from './support/factories.js';
 import { Instance, prepareInstances } from './support/instance.js';
 import { redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
 
+/** Production needs a mail server; these tests send no mail (the worker is off), so none listens. */
+const PRODUCTION_MAIL = { SMTP_URL: 'smtp://127.0.0.1:9', MAIL_WORKER: 'off' };
+
 const redisSkipReason = await redisUnavailableReason();
 
 describe('health', () => {
@@ -64,7 +67,7 @@ describe('the app process', () => {
   });
 
   it('logs one JSON line per request in production, with its facts and no secrets', async () => {
-    const app = await start({ NODE_ENV: 'production', LOG_LEVEL: 'trace' });
+    const app = await start({ NODE_ENV: 'production', LOG_LEVEL: 'trace', ...PRODUCTION_MAIL });
     const email = uniqueEmail('logs');
     await app.request('POST', '/auth/register', { body: { email, password: PASSWORD } });
     const login = await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } });
@@ -140,7 +143,11 @@ describe('the app process', () => {
   }, 30_000);
 
   it('warns when production keeps sessions in memory', async () => {
-    const app = await start({ NODE_ENV: 'production', SESSION_STORE: 'memory' });
+    const app = await start({
+      NODE_ENV: 'production',
+      SESSION_STORE: 'memory',
+      ...PRODUCTION_MAIL,
+    });
     expect(app.output).toContain('SESSION_STORE=memory in production');
   }, 30_000);
 });
