@@ -25,7 +25,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] a
 export const REGISTRATION_MODES = ['standard', 'enumeration-safe'] as const;
 export const SWITCHES = ['on', 'off'] as const;
 
-const CLUSTER_NODES = /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/;
+/** A TCP port, 1–65535. */
+const PORT_PATTERN =
+  '(?:[1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])';
+const CLUSTER_NODE = `\\s*[^\\s,:]+:${PORT_PATTERN}\\s*`;
+const CLUSTER_NODES = new RegExp(`^${CLUSTER_NODE}(,${CLUSTER_NODE})*$`);
 const DAY = 86400;
 /** The longest session lifetime: a year is already long for a login, and keeps every date valid. */
 const MAX_SESSION_TTL = 365 * DAY;
