@@ -19,6 +19,7 @@ import {
   uniqueEmail,
 } from './support/factories.js';
 import { ManualClock } from './support/manual-clock.js';
+import { RecordingLogger } from './support/recording-logger.js';
 import { eventually, TestSmtpServer, tokenFrom } from './support/smtp.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -419,5 +420,53 @@ describe('MAIL_WORKER=off on one instance, on on another', () => {
     // Every job went once, and all through the instance with the worker.
     expect(idleSmtp.messages).toEqual([]);
     expect(sendingSmtp.messages).toHaveLength(2);
+  });
+});
+
+describe('logs', () => {
+  const logger = new RecordingLogger();
+  let smtp: TestSmtpServer;
+  let app: NestExpressApplication;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    smtp = await TestSmtpServer.start();
+    env = { ...mailEnv(smtp.url), LOG_LEVEL: 'debug' };
+    app = await createTestApp({ env, logger });
+    app.useLogger(logger);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await smtp?.stop();
+  });
+
+  it('never show a token or a link from a message, through every kind of message', async () => {
+    const user = await account(app);
+    const verifyToken = tokenFrom(await smtp.waitFor(user.email, VERIFY), 'verify-email');
+    await api(app).post('/auth/verify-email').send({ token: verifyToken }).expect(204);
+    await api(app).post('/auth/forgot-password').send({ email: user.email }).expect(202);
+    const resetToken = tokenFrom(await smtp.waitFor(user.email, RESET), 'reset-password');
+    await api(app)
+      .post('/auth/reset-password')
+      .send({ token: resetToken, password: NEW_PASSWORD })
+      .expect(204);
+    await smtp.waitFor(user.email, /Your password was changed/);
+    const db = app.get(DataSource);
+    await eventually(
+      async () => {
+        const jobs = (await db.query(`SELECT state FROM pgboss.job WHERE name = $1`, [
+          env.MAIL_QUEUE,
+        ])) as { state: string }[];
+        return jobs.length === 3 && jobs.every((job) => job.state === 'completed')
+          ? true
+          : undefined;
+      },
+      { what: 'every message sent and recorded' },
+    );
+
+    expect(logger.lines.filter((line) => line.includes('Sent '))).toHaveLength(3);
+    for (const secret of [verifyToken, resetToken, 'token=', 'lkv_', 'lkr_']) {
+      expect(logger.lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
   });
 });
