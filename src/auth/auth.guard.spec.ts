@@ -31,6 +31,7 @@ const makeUser = (id: string, role: User['role'] = 'user', credentialVersion = 0
   passwordHash: '$argon2id$...',
   emailVerified: true,
   role,
+  disabled: false,
   credentialVersion,
   createdAt: new Date('2030-01-01T00:00:00Z'),
   updatedAt: new Date('2030-01-01T00:00:00Z'),
