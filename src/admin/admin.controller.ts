@@ -25,7 +25,7 @@ export class AdminController {
 
   @Get('users')
   @ApiOperation({
-    operationId: 'adminListUsers',
+    operationId: 'listUsers',
     summary: 'Every account, a page at a time, optionally searched',
     description:
       'Oldest first (ties by id), so new accounts land on the last page. `q` matches any part of the ' +
@@ -45,7 +45,7 @@ export class AdminController {
   @Patch('users/:id')
   @PathIds('id')
   @ApiOperation({
-    operationId: 'adminUpdateUser',
+    operationId: 'administerUser',
     summary: 'Change the role of an account, or disable or enable it',
     description:
       'Demoting or disabling ends every session of the account at once, on every instance; a disabled ' +
@@ -67,7 +67,7 @@ export class AdminController {
   @PathIds('id')
   @HttpCode(204)
   @ApiOperation({
-    operationId: 'adminRevokeSessions',
+    operationId: 'revokeUserSessions',
     summary: 'End every session of an account',
     description:
       'Every token of the account is refused from now on, on every instance, including that of a login ' +
@@ -81,7 +81,7 @@ export class AdminController {
 
   @Get('audit-log')
   @ApiOperation({
-    operationId: 'adminAuditLog',
+    operationId: 'readAuditLog',
     summary: 'The security events, newest first, optionally filtered',
     description:
       'Registrations, email verifications, logins (failed ones with the email tried, never the password), ' +

@@ -15,7 +15,7 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** The first offer comes soon after start-up, so instances that restart often still purge. */
 const FIRST_PURGE_MS = 60 * 1000;
 /** The advisory lock key of the purge (any fixed bigint; this one spells "audit"). */
-const PURGE_LOCK = 0x6175646974;
+export const PURGE_LOCK = 0x6175646974;
 
 /**
  * Deletes audit rows older than AUDIT_RETENTION_DAYS, periodically. Every instance runs the timer;
