@@ -254,7 +254,7 @@ export interface paths {
      * Every account, a page at a time, optionally searched
      * @description Oldest first (ties by id), so new accounts land on the last page. `q` matches any part of the email or the name, ignoring case; its characters are literal, `%` and `_` included.
      */
-    get: operations['adminListUsers'];
+    get: operations['listUsers'];
     put?: never;
     post?: never;
     delete?: never;
@@ -280,7 +280,7 @@ export interface paths {
      * Change the role of an account, or disable or enable it
      * @description Demoting or disabling ends every session of the account at once, on every instance; a disabled account cannot log in (403 `account_disabled`). The last active admin cannot be demoted or disabled (409 `last_admin`), even by two requests at once. Absent fields stay as they are.
      */
-    patch: operations['adminUpdateUser'];
+    patch: operations['administerUser'];
     trace?: never;
   };
   '/admin/users/{id}/revoke-sessions': {
@@ -296,7 +296,7 @@ export interface paths {
      * End every session of an account
      * @description Every token of the account is refused from now on, on every instance, including that of a login in flight. The account can log in again.
      */
-    post: operations['adminRevokeSessions'];
+    post: operations['revokeUserSessions'];
     delete?: never;
     options?: never;
     head?: never;
@@ -314,7 +314,7 @@ export interface paths {
      * The security events, newest first, optionally filtered
      * @description Registrations, email verifications, logins (failed ones with the email tried, never the password), logouts, revoked sessions, password changes and resets, email changes, deletions, role changes, disabling and enabling. Filters combine (all must match). Rows are kept AUDIT_RETENTION_DAYS.
      */
-    get: operations['adminAuditLog'];
+    get: operations['readAuditLog'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2657,7 +2657,7 @@ export interface operations {
       };
     };
   };
-  adminListUsers: {
+  listUsers: {
     parameters: {
       query?: {
         page?: number;
@@ -2796,7 +2796,7 @@ export interface operations {
       };
     };
   };
-  adminUpdateUser: {
+  administerUser: {
     parameters: {
       query?: never;
       header?: never;
@@ -2959,7 +2959,7 @@ export interface operations {
       };
     };
   };
-  adminRevokeSessions: {
+  revokeUserSessions: {
     parameters: {
       query?: never;
       header?: never;
@@ -3105,7 +3105,7 @@ export interface operations {
       };
     };
   };
-  adminAuditLog: {
+  readAuditLog: {
     parameters: {
       query?: {
         page?: number;
