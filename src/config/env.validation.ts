@@ -274,6 +274,13 @@ export class Env {
   @Duration(60, DAY)
   RESET_TOKEN_TTL = 3600;
 
+  /** Audit log rows older than this many days are purged (by one instance at a time). */
+  @Transform(toInt)
+  @Min(1)
+  @Max(36500)
+  @IsInt()
+  AUDIT_RETENTION_DAYS = 365;
+
   /** true: an account whose email is not verified cannot log in (403 email_not_verified). */
   @Transform(toBoolean)
   @IsBoolean()
