@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 // Jest loads global setup as CommonJS, without the '.js' → '.ts' mapping of test files, hence '.ts'.
 import { EmbeddedDatabase } from '../../src/database/embedded-postgres.ts';
+import { freePort } from '../support/free-port.ts';
 import { databaseName, E2E_DATABASE_URL, onServer, withDatabase } from './test-database.ts';
 
 declare global {
@@ -26,7 +27,7 @@ export default async function globalSetup(): Promise<void> {
   } else {
     // Only our own messages, on stderr like Jest's; the server's log stays out of the test output.
     const logger = { log: console.warn, warn: console.warn };
-    embedded = new EmbeddedDatabase({ dataDir: '.data/pg-test', port: 5434, logger });
+    embedded = new EmbeddedDatabase({ dataDir: '.data/pg-test', port: await freePort(), logger });
     serverUrl = await embedded.start();
   }
   const database = `latchkey_test_${randomBytes(4).toString('hex')}`;
