@@ -15,7 +15,9 @@ import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { clearInterval, setInterval } from 'node:timers';
 import { setTimeout as delay } from 'node:timers/promises';
+import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 
@@ -73,7 +75,7 @@ const rssBytes = (pid) => {
 };
 
 async function json(base, method, path, { token, body } = {}) {
-  const response = await fetch(`${base}${path}`, {
+  const response = await globalThis.fetch(`${base}${path}`, {
     method,
     headers: {
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
@@ -218,7 +220,7 @@ async function main() {
   try {
     for (let ready = false; !ready; await delay(200)) {
       if (app.exitCode !== null) throw new Error(`the app exited at start-up:\n${output}`);
-      ready = await fetch(`${base}/health/ready`).then(
+      ready = await globalThis.fetch(`${base}/health/ready`).then(
         (response) => response.ok,
         () => false,
       );

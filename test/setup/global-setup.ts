@@ -1,12 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // Jest loads global setup as CommonJS, without the '.js' → '.ts' mapping of test files, hence '.ts'.
 import { EmbeddedDatabase } from '../../src/database/embedded-postgres.ts';
 import { freePort } from '../support/free-port.ts';
+import { SECRETS_FILE } from '../support/ledger.ts';
 import { databaseName, E2E_DATABASE_URL, onServer, withDatabase } from './test-database.ts';
 
 declare global {
-  var latchkeyE2e: { serverUrl: string; database: string; embedded?: EmbeddedDatabase } | undefined;
+  var latchkeyE2e:
+    | {
+        serverUrl: string;
+        database: string;
+        embedded?: EmbeddedDatabase;
+        secretsDir: string;
+        secretsFile: string;
+      }
+    | undefined;
 }
 
 /**
@@ -33,5 +45,9 @@ export default async function globalSetup(): Promise<void> {
   const database = `latchkey_test_${randomBytes(4).toString('hex')}`;
   await onServer(serverUrl, `CREATE DATABASE ${database}`);
   process.env[E2E_DATABASE_URL] = withDatabase(serverUrl, database);
-  globalThis.latchkeyE2e = { serverUrl, database, embedded };
+  // Test files (in workers, which inherit this environment) write down the secrets they use here.
+  const secretsDir = await mkdtemp(join(tmpdir(), 'latchkey-e2e-secrets-'));
+  const secretsFile = join(secretsDir, 'secrets.jsonl');
+  process.env[SECRETS_FILE] = secretsFile;
+  globalThis.latchkeyE2e = { serverUrl, database, embedded, secretsDir, secretsFile };
 }

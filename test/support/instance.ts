@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { e2eDatabaseUrl, migrateOnce } from './app.js';
 import { freePort } from './free-port.js';
+import { recordExchange } from './ledger.js';
 
 export { freePort };
 
@@ -76,7 +77,9 @@ export class Instance {
       body: options.body ? JSON.stringify(options.body) : undefined,
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    const body = text ? JSON.parse(text) : undefined;
+    recordExchange(options.body, response.status, body);
+    return { status: response.status, body };
   }
 
   /**
@@ -88,6 +91,7 @@ export class Instance {
     body: unknown,
   ): { received: Promise<void>; response: Promise<number> } {
     const payload = JSON.stringify(body);
+    recordExchange(body, 200, undefined);
     const request = httpRequest(`${this.url}${path}`, {
       method: 'POST',
       agent: false,

@@ -1,9 +1,11 @@
 import { request as httpRequest } from 'node:http';
+import { recordExchange } from './ledger.js';
 
 export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: any;
+  /** Parsed JSON (as Instance.request gives it), or the text when it is not JSON. */
+  body: ReturnType<typeof JSON.parse>;
 }
 
 /**
@@ -41,6 +43,7 @@ export function send(
         } catch {
           // Not JSON (an nginx error page, say): kept as text for the failure message.
         }
+        recordExchange(options.body, response.statusCode as number, body);
         resolve({ status: response.statusCode as number, headers: response.headers, body });
       });
     });
