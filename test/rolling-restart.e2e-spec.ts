@@ -47,6 +47,7 @@ describe.each(['postgres', 'redis'])(
     const logs = (status: number) =>
       status < 500 ? '' : instances.map((instance) => instance.output).join('\n');
     let nginx: Nginx | undefined;
+    let load: ReturnType<typeof startLoad> | undefined;
 
     beforeAll(async () => {
       if (skip) return;
@@ -55,6 +56,8 @@ describe.each(['postgres', 'redis'])(
       nginx = await Nginx.start(instances.map((instance) => instance.port));
     }, 60_000);
     afterAll(async () => {
+      // Also when the test failed midway: its load must not outlive it.
+      await load?.stop();
       await nginx?.stop();
       await Promise.all(instances.map((instance) => instance.stop()));
     });
@@ -86,7 +89,7 @@ describe.each(['postgres', 'redis'])(
           accounts.push({ email, password: PASSWORD, token: login.body.token as string });
         }
         const servedBy = new Map<string, number>();
-        const load = startLoad(proxy.url, {
+        load = startLoad(proxy.url, {
           accounts,
           readers: 4,
           loggers: 2,
