@@ -16,16 +16,23 @@ const CLEAN_UP_TIMEOUT_MS = 30_000;
 let app: NestExpressApplication | undefined;
 
 /**
- * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close pools and the embedded
- * database (app.close runs the shutdown hooks), then exit 0; past the timeout, exit 1.
+ * SIGTERM/SIGINT: readiness 503 and keep serving for the delay (ShutdownService), then stop
+ * accepting, let in-flight requests finish, close pools and the embedded database (app.close runs
+ * the shutdown hooks), then exit 0; past the delay plus the timeout, exit 1.
  */
-function exitGracefullyOnSignals(app: INestApplication, timeoutSeconds: number): void {
+function exitGracefullyOnSignals(app: INestApplication, config: AppConfig): void {
+  const { shutdownDelaySeconds: delaySeconds, shutdownTimeoutSeconds: timeoutSeconds } = config;
   const shutdown = (signal: NodeJS.Signals) => {
     logger.log(`${signal} received: finishing in-flight requests, then stopping`);
-    setTimeout(() => {
-      logger.error(`Shutdown took longer than ${timeoutSeconds}s; exiting anyway`);
-      process.exit(1);
-    }, timeoutSeconds * 1000).unref();
+    setTimeout(
+      () => {
+        logger.error(
+          `Shutdown took longer than ${timeoutSeconds}s after the delay; exiting anyway`,
+        );
+        process.exit(1);
+      },
+      (delaySeconds + timeoutSeconds) * 1000,
+    ).unref();
     app.close().then(
       () => process.exit(0),
       (error: Error) => {
@@ -49,7 +56,7 @@ async function bootstrap(): Promise<void> {
   const config = app.get<AppConfig>(appConfig.KEY);
   app.useLogger(app.get(PinoLogger));
   configureApp(app);
-  exitGracefullyOnSignals(app, config.shutdownTimeoutSeconds);
+  exitGracefullyOnSignals(app, config);
   await app.listen(config.port);
   logger.log(`Listening on http://localhost:${config.port} (API docs at /docs)`);
 }

@@ -5,9 +5,10 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { EmbeddedDatabase, needsPostgresUser } from '../src/database/embedded-postgres.js';
+import { freePort } from './support/free-port.js';
 
 const dataDir = resolve(`.data/embedded-e2e-${process.pid}`);
-const port = 5439;
+const port = await freePort();
 const quiet = { log: () => undefined, warn: () => undefined };
 
 const isAlive = (pid: number) => {

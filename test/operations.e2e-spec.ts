@@ -1,11 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { execFile } from 'node:child_process';
+import { Agent, get as httpGet, type IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { createTestApp } from './support/app.js';
-import { api, PASSWORD, uniqueEmail } from './support/factories.js';
+import { api, bearer, PASSWORD, uniqueEmail } from './support/factories.js';
 import { Instance, prepareInstances } from './support/instance.js';
+import { send } from './support/load.js';
 import { redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
 
 /** Production needs a mail server; these tests send no mail (the worker is off), so none listens. */
@@ -126,6 +128,49 @@ describe('the app process', () => {
       60_000,
     );
   });
+
+  it('on SIGTERM, turns readiness 503 at once, serves every connection that reached it during SHUTDOWN_DELAY, then stops', async () => {
+    const app = await start({ SESSION_STORE: 'postgres', SHUTDOWN_DELAY: '5s' });
+    const email = uniqueEmail('delay');
+    await app.request('POST', '/auth/register', { body: { email, password: PASSWORD } });
+    const { token } = (
+      await app.request('POST', '/auth/login', { body: { email, password: PASSWORD } })
+    ).body;
+    // A kept-alive connection, open and idle at the signal.
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    const onKeptAlive = (path: string) =>
+      new Promise<IncomingMessage>((resolve, reject) =>
+        httpGet(`${app.url}${path}`, { agent: keepAlive, headers: bearer(token) }, (response) => {
+          response.resume();
+          response.once('end', () => resolve(response));
+        }).once('error', reject),
+      );
+    expect((await onKeptAlive('/users/me')).headers.connection).toBe('keep-alive');
+
+    // Logins on connections of their own, sent at the signal: some still in the accept queue.
+    const logins = Array.from({ length: 30 }, () =>
+      send(app.url, 'POST', '/auth/login', { body: { email, password: PASSWORD } }),
+    );
+    const exitCode = app.stop();
+    for (let reply; reply?.status !== 503;) {
+      reply = await send(app.url, 'GET', '/health/ready');
+      if (reply.status === 503)
+        expect(reply.body).toMatchObject({
+          code: 'service_unavailable',
+          detail: 'Not ready: shutting down.',
+        });
+    }
+    // Still serving: on the kept-alive connection, which it then closes, and on new ones.
+    const reused = await onKeptAlive('/users/me');
+    expect([reused.statusCode, reused.headers.connection]).toEqual([200, 'close']);
+    const fresh = await send(app.url, 'GET', '/users/me', { token });
+    expect([fresh.status, fresh.headers.connection]).toEqual([200, 'close']);
+
+    expect((await Promise.all(logins)).map((reply) => reply.status)).toEqual(Array(30).fill(200));
+    await expect(exitCode).resolves.toBe(0);
+    await expect(send(app.url, 'GET', '/health/live')).rejects.toThrow();
+    keepAlive.destroy();
+  }, 60_000);
 
   it('refuses to start in production without DATABASE_URL, listing every bad variable', async () => {
     const { DATABASE_URL: _unset, ...env } = process.env;

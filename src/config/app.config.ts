@@ -7,6 +7,8 @@ export const appConfig = namespace('app', (env) => ({
   isProduction: env.NODE_ENV === 'production',
   port: env.PORT,
   shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
+  /** A balancer needs a few seconds to notice readiness; development and tests need none. */
+  shutdownDelaySeconds: env.SHUTDOWN_DELAY ?? (env.NODE_ENV === 'production' ? 5 : 0),
   /** Express's "trust proxy" value (TRUST_PROXY is validated, so it always parses). */
   trustProxy: parseTrustProxy(env.TRUST_PROXY) as TrustProxy,
   logLevel: env.LOG_LEVEL,

@@ -97,6 +97,14 @@ export class Env {
   SHUTDOWN_TIMEOUT = 10;
 
   /**
+   * On SIGTERM/SIGINT, how long the app keeps accepting and serving, readiness already 503, so a
+   * load balancer stops routing to it before it stops accepting. Unset: 5s in production, else 0.
+   */
+  @ValidateIf((env: Env) => env.SHUTDOWN_DELAY !== undefined)
+  @Duration(0, 300)
+  SHUTDOWN_DELAY?: number;
+
+  /**
    * Which proxies may set X-Forwarded-For (Express's "trust proxy"): `false` (default: the client IP
    * is the TCP peer), `true` (every peer), a number of hops, or addresses, subnets and named ranges
    * such as `loopback, 10.0.0.0/8`. Checked here because Express would throw only at start-up.

@@ -13,6 +13,7 @@ import { ApiNoDependencies, ApiProblem } from '../common/openapi.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { SessionStore } from '../sessions/session-store.js';
 import { LivenessDto, ReadinessDto, ReadinessProblemDto } from './dto/health.dto.js';
+import { ShutdownService } from './shutdown.service.js';
 
 @Public()
 @ApiTags('health')
@@ -23,6 +24,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly sessions: SessionStore,
+    private readonly shutdown: ShutdownService,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
@@ -42,13 +44,15 @@ export class HealthController {
   @ApiOperation({
     operationId: 'checkReadiness',
     security: [],
-    summary: 'Readiness: the database and the session store answer',
-    description: 'On failure, 503 `service_unavailable`; `checks` says which dependency is down.',
+    summary: 'Readiness: the database and the session store answer, and no shutdown has begun',
+    description:
+      'On failure, 503 `service_unavailable`; `checks` says which dependency is down. From SIGTERM ' +
+      'on, 503 without `checks` while the service still serves for `SHUTDOWN_DELAY`.',
   })
   @ApiOkResponse({ type: ReadinessDto, description: 'Ready: every check is up.' })
   @ApiProblem(
     503,
-    'Not ready (`service_unavailable`): a dependency is down (`checks` says which).',
+    'Not ready (`service_unavailable`): a dependency is down (`checks` says which), or the service is shutting down.',
     {
       type: ReadinessProblemDto,
       example: {
@@ -62,6 +66,11 @@ export class HealthController {
     },
   )
   async ready(): Promise<HealthCheckResult> {
+    if (this.shutdown.isShuttingDown) {
+      throw new ProblemException(503, 'service_unavailable', 'Not ready: shutting down.', {
+        headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      });
+    }
     // A check that gets no answer within the bound of every other call is down, not pending.
     const timeout = this.config.dependencyTimeoutMs;
     try {

@@ -348,8 +348,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Readiness: the database and the session store answer
-     * @description On failure, 503 `service_unavailable`; `checks` says which dependency is down.
+     * Readiness: the database and the session store answer, and no shutdown has begun
+     * @description On failure, 503 `service_unavailable`; `checks` says which dependency is down. From SIGTERM on, 503 without `checks` while the service still serves for `SHUTDOWN_DELAY`.
      */
     get: operations['checkReadiness'];
     put?: never;
@@ -3444,7 +3444,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description Not ready (`service_unavailable`): a dependency is down (`checks` says which). */
+      /** @description Not ready (`service_unavailable`): a dependency is down (`checks` says which), or the service is shutting down. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request, { type Test } from 'supertest';
+import { recordExchange } from './ledger.js';
 import { checkAgainstOpenApi } from './openapi.js';
 
 export const uniqueEmail = (label = 'user') => `${label}-${randomUUID().slice(0, 8)}@example.com`;
@@ -21,8 +22,20 @@ export const api = (app: NestExpressApplication) => {
   const agent = request(app.getHttpServer());
   const checked =
     (method: 'get' | 'post' | 'put' | 'patch' | 'delete') =>
-    (url: string): Test =>
-      agent[method](url).expect((response) => checkAgainstOpenApi(method, url, response));
+    (url: string): Test => {
+      let sent: unknown;
+      const test = agent[method](url).expect((response) => {
+        recordExchange(sent, response.status, response.body);
+        checkAgainstOpenApi(method, url, response);
+      });
+      // Keeps the body, for the ledger of the secrets the run used.
+      const send = test.send.bind(test);
+      test.send = (body) => {
+        sent = body;
+        return send(body);
+      };
+      return test;
+    };
   return {
     get: checked('get'),
     post: checked('post'),

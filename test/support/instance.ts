@@ -1,20 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { e2eDatabaseUrl, migrateOnce } from './app.js';
+import { freePort } from './free-port.js';
+import { recordExchange } from './ledger.js';
+
+export { freePort };
 
 /** Processes run the app that global setup built; the schema must exist before they start. */
 export const prepareInstances = () => migrateOnce();
-
-export const freePort = async (): Promise<number> => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-};
 
 /** One app process on its own port, sharing the run's test database. */
 export class Instance {
@@ -82,7 +77,9 @@ export class Instance {
       body: options.body ? JSON.stringify(options.body) : undefined,
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    const body = text ? JSON.parse(text) : undefined;
+    recordExchange(options.body, response.status, body);
+    return { status: response.status, body };
   }
 
   /**
@@ -94,6 +91,7 @@ export class Instance {
     body: unknown,
   ): { received: Promise<void>; response: Promise<number> } {
     const payload = JSON.stringify(body);
+    recordExchange(body, 200, undefined);
     const request = httpRequest(`${this.url}${path}`, {
       method: 'POST',
       agent: false,

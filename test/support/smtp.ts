@@ -1,6 +1,7 @@
 import { type AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { recordSecrets } from './ledger.js';
 
 export interface ReceivedMail {
   to: string;
@@ -93,5 +94,7 @@ export class TestSmtpServer {
 export function tokenFrom(message: ReceivedMail, page: 'verify-email' | 'reset-password'): string {
   const match = new RegExp(`(https?://\\S+/${page}\\?token=(\\S+))`).exec(message.text);
   if (!match) throw new Error(`No ${page} link in: ${message.text}`);
-  return new URL(match[1]).searchParams.get('token') as string;
+  const token = new URL(match[1]).searchParams.get('token') as string;
+  recordSecrets(token);
+  return token;
 }
