@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { digestEmailToken } from '../src/mail/email-tokens.js';
 import { SessionStore } from '../src/sessions/session-store.js';
 import { createTestApp } from './support/app.js';
@@ -18,8 +19,7 @@ const LOGINS = 10;
 /**
  * The races of account flows, each asserted exactly, while a background load of reads and logins
  * (other accounts) runs through the same app over real connections; where the outcome depends on
- * the order, the Checkpoints hook forces it. (Disabling an account racing a login joins these
- * with the admin routes of issue 11.)
+ * the order, the Checkpoints hook forces it.
  */
 describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (store) => {
   const skip = store === 'redis' ? redisSkipReason : undefined;
@@ -173,5 +173,56 @@ describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (stor
     }
     await expect(app.get(SessionStore).listForUser(user.id, new Date())).resolves.toEqual([]);
     await login(app, user.email, NEW_PASSWORD);
+  });
+
+  /** An admin's session, and a way to disable `userId` through the admin route. */
+  async function disabler() {
+    const admin = await account(app);
+    await app.get(DataSource).query(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
+    return (userId: string) =>
+      api(app)
+        .patch(`/admin/users/${userId}`)
+        .set(bearer(admin.token))
+        .send({ disabled: true })
+        .then((r) => r);
+  }
+
+  test('disabling racing logins: logins past the password check when the disable answered start no session', async () => {
+    const disable = await disabler();
+    const user = await account(app);
+    const hold = checkpoints.hold('login:password-checked', user.id);
+    const logins = Array.from({ length: 3 }, () =>
+      api(app)
+        .post('/auth/login')
+        .send({ email: user.email, password: PASSWORD })
+        .then((r) => r),
+    );
+    await hold.waiting(3);
+    expect((await disable(user.id)).status).toBe(200);
+    hold.release();
+    for (const response of await Promise.all(logins)) {
+      expect([response.status, response.body.code]).toEqual([401, 'invalid_credentials']);
+    }
+    await expect(app.get(SessionStore).listForUser(user.id, new Date())).resolves.toEqual([]);
+    await api(app).get('/users/me').set(bearer(user.token)).expect(401);
+    const refused = await api(app)
+      .post('/auth/login')
+      .send({ email: user.email, password: PASSWORD });
+    expect([refused.status, refused.body.code]).toEqual([403, 'account_disabled']);
+  });
+
+  test('disabling racing logins: a session a login started before the disable committed ends with it', async () => {
+    const disable = await disabler();
+    const user = await account(app);
+    const hold = checkpoints.hold('account:read', user.id);
+    const disabling = disable(user.id);
+    await hold.waiting(1);
+    const during = await login(app, user.email, PASSWORD);
+    hold.release();
+    expect((await disabling).status).toBe(200);
+    for (const ended of [during, user.token]) {
+      await api(app).get('/users/me').set(bearer(ended)).expect(401);
+    }
+    await expect(app.get(SessionStore).listForUser(user.id, new Date())).resolves.toEqual([]);
   });
 });
