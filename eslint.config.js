@@ -16,6 +16,7 @@ const FEATURES = [
   'admin',
   'mail',
   'mailer',
+  'rate-limit',
 ];
 
 const FOUNDATION = {
@@ -43,6 +44,11 @@ const SESSIONS = {
   forbid: ['users', 'auth'],
   why: 'users and auth build on sessions, so sessions importing them back makes a cycle; take what is needed as arguments (an owner id, a credential version).',
 };
+const RATE_LIMIT = {
+  files: ['src/rate-limit/**'],
+  forbid: ['users', 'auth', 'admin', 'mail', 'mailer', 'health'],
+  why: 'rate-limit/ counts requests for the features that use it (auth), so it knows none of them; take keys as arguments.',
+};
 const USERS = {
   files: ['src/users/**'],
   forbid: ['auth'],
@@ -65,7 +71,7 @@ const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns 
 // and share helpers such as ManualClock with the e2e tests.
 const boundaries = [
   { files: ['src/**/*.ts'], ignores: ['src/**/*.spec.ts'], rules: restrict([NO_TEST_IMPORTS]) },
-  ...[FOUNDATION, REDIS, MAILER, MAIL, SESSIONS, USERS].flatMap((layer) => [
+  ...[FOUNDATION, REDIS, MAILER, MAIL, SESSIONS, RATE_LIMIT, USERS].flatMap((layer) => [
     { files: layer.files, rules: restrict(forbidden(layer)) },
     {
       files: layer.files,

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import type { Session } from '../sessions/session.js';
+import type { LoginThrottle } from '../rate-limit/login-throttle.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import type { AccountsService } from '../users/accounts.service.js';
 import type { PasswordService } from '../users/password.service.js';
@@ -67,6 +68,10 @@ describe('AuthService.login', () => {
       passwords as unknown as PasswordService,
       sessions as unknown as SessionsService,
       checkpoints as unknown as Checkpoints,
+      {
+        attempt: async () => undefined,
+        succeeded: async () => undefined,
+      } as unknown as LoginThrottle,
       { requireVerifiedEmail: false } as MailConfig,
     );
   });

@@ -2,8 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { type MailConfig, mailConfig } from '../config/mail.config.js';
+import { LoginThrottle } from '../rate-limit/login-throttle.js';
 import { type ClientInfo, SessionsService } from '../sessions/sessions.service.js';
 import { AccountsService } from '../users/accounts.service.js';
+import { normalizeEmail } from '../users/dto/user-fields.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { PasswordService } from '../users/password.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -30,6 +32,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly checkpoints: Checkpoints,
+    private readonly throttle: LoginThrottle,
     @Inject(mailConfig.KEY) private readonly mail: MailConfig,
   ) {}
 
@@ -37,14 +40,19 @@ export class AuthService {
    * One answer, in about one time, for an unknown email and a wrong password. The session is made
    * under the credential version read with the password hash; if the account changed or went
    * meanwhile, the login fails as if the password were wrong (it was checked against a stale one).
+   * Every attempt counts against the account's throttle (known email or not) until the password
+   * is right.
    */
   async login({ email, password }: LoginDto, client: ClientInfo): Promise<LoginResponseDto> {
+    const account = normalizeEmail(email);
+    await this.throttle.attempt(account);
     const user = await this.users.findByEmail(email);
     if (!user) {
       await this.passwords.verifyDummy(password);
       throw invalidCredentials();
     }
     if (!(await this.passwords.verify(user.passwordHash, password))) throw invalidCredentials();
+    await this.throttle.succeeded(account);
     // Only now: before the password checked out, the answer must not tell verified from not.
     if (this.mail.requireVerifiedEmail && !user.emailVerified) throw emailNotVerified();
     await this.checkpoints.reach('login:password-checked', user.id);

@@ -2,6 +2,7 @@ import { appConfig } from './app.config.js';
 import { databaseConfig } from './database.config.js';
 import { mailConfig } from './mail.config.js';
 import { passwordsConfig } from './passwords.config.js';
+import { rateLimitConfig } from './rate-limit.config.js';
 import { redisConfig } from './redis.config.js';
 import { sessionConfig } from './session.config.js';
 
@@ -13,4 +14,5 @@ export const NAMESPACES = [
   sessionConfig,
   redisConfig,
   mailConfig,
+  rateLimitConfig,
 ];

@@ -2,14 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Checkpoints } from '../common/checkpoints.js';
-import { ProblemException } from '../common/problem.exception.js';
+import { ProblemException, validationFailed } from '../common/problem.exception.js';
 import { digestEmailToken, EmailTokens } from '../mail/email-tokens.js';
 import { MailOutbox } from '../mail/outbox.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { normalizeEmail } from './dto/user-fields.js';
+import { blocklistReason } from './password-blocklist.js';
 import { PasswordService } from './password.service.js';
+import { PwnedPasswords } from './pwned-passwords.js';
 import { User } from './user.entity.js';
 import { userNotFound, UsersService } from './users.service.js';
 
@@ -63,13 +65,28 @@ export class AccountsService {
     private readonly checkpoints: Checkpoints,
     private readonly outbox: MailOutbox,
     private readonly tokens: EmailTokens,
+    private readonly pwned: PwnedPasswords,
   ) {}
+
+  /**
+   * The rules a new password meets beyond its body's validation, which needs the account: not built
+   * on any of its addresses, and not in a breach corpus (when the range API is configured).
+   */
+  private async checkNewPassword(password: string, emails: string[]): Promise<void> {
+    const reason =
+      blocklistReason(password, emails) ??
+      ((await this.pwned.isBreached(password))
+        ? 'has appeared in a data breach; choose another'
+        : undefined);
+    if (reason) throw validationFailed([{ field: 'password', message: reason }]);
+  }
 
   /**
    * Inserts the user and enqueues its verification message, in one transaction. A taken email
    * surfaces as the unique index's violation (409 email_taken).
    */
   async register({ email, password, name }: NewUser): Promise<User> {
+    await this.checkNewPassword(password, [email]);
     const passwordHash = await this.passwords.hash(password);
     const values = { email: normalizeEmail(email), name: name ?? null, passwordHash };
     return this.dataSource.transaction(async (manager) => {
@@ -85,6 +102,7 @@ export class AccountsService {
    * is told by mail instead.
    */
   async registerQuietly({ email, password, name }: NewUser): Promise<void> {
+    await this.checkNewPassword(password, [email]);
     const passwordHash = await this.passwords.hash(password);
     const values = { email: normalizeEmail(email), name: name ?? null, passwordHash };
     await this.dataSource.transaction(async (manager) => {
@@ -155,6 +173,8 @@ export class AccountsService {
       if (!consumed) throw invalidOrExpiredToken();
       const user = await manager.findOneBy(User, { id: consumed.userId });
       if (!user) throw invalidOrExpiredToken();
+      // A refusal rolls the transaction back: the link still works for a better password.
+      await this.checkNewPassword(password, [user.email]);
       await manager.update(
         User,
         { id: user.id },
@@ -181,6 +201,8 @@ export class AccountsService {
     if (isSelf && (newEmail !== undefined || newPassword !== undefined)) {
       await this.confirmCurrentPassword(user, changes.currentPassword);
     }
+    if (newPassword !== undefined)
+      await this.checkNewPassword(newPassword, [user.email, ...(newEmail ? [newEmail] : [])]);
     const change: Change = { set: {}, endsSessions: newPassword !== undefined };
     if (changes.name !== undefined) change.set.name = changes.name;
     if (newEmail !== undefined)

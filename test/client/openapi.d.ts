@@ -712,6 +712,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -734,7 +746,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -847,6 +859,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -869,7 +893,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -970,6 +994,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -992,7 +1028,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1118,6 +1154,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1140,7 +1188,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1264,6 +1312,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1286,7 +1346,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1428,6 +1488,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1450,7 +1522,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1570,6 +1642,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1592,7 +1676,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1683,6 +1767,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1705,7 +1801,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1806,6 +1902,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1828,7 +1936,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1921,6 +2029,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1943,7 +2063,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2034,6 +2154,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2056,7 +2188,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2171,6 +2303,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many attempts (`rate_limited`), with `Retry-After`: from this client address (default 10 a minute), or on this account from anywhere: after 5 attempts without the right password, each further one waits 1 s, doubling up to 15 min (never a lock; the right password resets it). Known and unknown emails alike. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2193,7 +2337,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2292,6 +2436,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2314,7 +2470,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2413,6 +2569,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2435,7 +2603,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
