@@ -28,12 +28,12 @@ export class PwnedPasswords {
     const digest = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
     const [prefix, suffix] = [digest.slice(0, 5), digest.slice(5)];
     try {
-      const response = await fetch(`${this.config.url}/${prefix}`, {
-        headers: { 'Add-Padding': 'true', Accept: 'text/plain' },
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+      const signal = AbortSignal.timeout(this.config.timeoutMs);
+      const body = await this.range(prefix, signal).catch((error: Error) => {
+        // A kept-alive connection the server closed meanwhile fails at once: one more try, same deadline.
+        if (error.name !== 'TypeError') throw error;
+        return this.range(prefix, signal);
       });
-      if (!response.ok) throw new Error(`it answered ${response.status}`);
-      const body = await response.text();
       return body.split('\n').some((line) => {
         const match = LINE.exec(line.trim());
         return match !== null && match[1].toUpperCase() === suffix && Number(match[2]) > 0;
@@ -52,5 +52,14 @@ export class PwnedPasswords {
         { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
       );
     }
+  }
+
+  private async range(prefix: string, signal: AbortSignal): Promise<string> {
+    const response = await fetch(`${this.config.url}/${prefix}`, {
+      headers: { 'Add-Padding': 'true', Accept: 'text/plain' },
+      signal,
+    });
+    if (!response.ok) throw new Error(`it answered ${response.status}`);
+    return response.text();
   }
 }
