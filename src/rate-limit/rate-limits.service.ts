@@ -29,6 +29,8 @@ export const limiterUnavailable = () =>
     { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
   );
 
+const LOG_INTERVAL_MS = 60_000;
+
 /**
  * A key that names no one in the store: emails are digested, so Redis holds no address (and a key
  * has a bounded size whatever was sent).
@@ -45,6 +47,8 @@ export const digestKey = (value: string) =>
 export class RateLimits {
   private readonly logger = new Logger('RateLimits');
   private readonly limiters = new Map<RateLimitRule, RateLimiterAbstract>();
+  /** When the general limit's failure was last logged: once a minute, not once per request. */
+  private generalFailureLoggedAt = 0;
 
   constructor(
     @Inject(rateLimitConfig.KEY) private readonly config: RateLimitConfig,
@@ -79,7 +83,10 @@ export class RateLimits {
       if (error instanceof RateLimiterRes) throw rateLimited(Math.ceil(error.msBeforeNext / 1000));
       const reason = error instanceof Error ? error.message : String(error);
       if (rule === 'general') {
-        this.logger.warn(`The general rate limit is not applied: its store failed (${reason})`);
+        if (Date.now() - this.generalFailureLoggedAt >= LOG_INTERVAL_MS) {
+          this.generalFailureLoggedAt = Date.now();
+          this.logger.warn(`The general rate limit is not applied: its store failed (${reason})`);
+        }
         return;
       }
       this.logger.warn(`The ${rule} rate limit store failed (${reason}): refusing the request`);

@@ -401,7 +401,7 @@ export interface components {
       email?: string;
       /**
        * Format: password
-       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent.
+       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent. Refused (400, with the reason) when it is one of the most common passwords (in any case), contains the service name `latchkey` or the local part of the account’s email, or, where the service checks, appears in a data breach.
        * @example correct horse battery staple
        */
       password?: string;
@@ -426,7 +426,7 @@ export interface components {
       email: string;
       /**
        * Format: password
-       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent.
+       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent. Refused (400, with the reason) when it is one of the most common passwords (in any case), contains the service name `latchkey` or the local part of the account’s email, or, where the service checks, appears in a data breach.
        * @example correct horse battery staple
        */
       password: string;
@@ -473,7 +473,7 @@ export interface components {
       token: string;
       /**
        * Format: password
-       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent.
+       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent. Refused (400, with the reason) when it is one of the most common passwords (in any case), contains the service name `latchkey` or the local part of the account’s email, or, where the service checks, appears in a data breach.
        * @example correct horse battery staple
        */
       password: string;
