@@ -57,7 +57,7 @@ const isServerOf = (pid, dataDir) => {
 };
 
 /**
- * Builds if needed and starts the app. Resolves to `{ baseUrl, output, stop }` once /docs-json
+ * Builds if needed and starts the app. Resolves to `{ baseUrl, databaseUrl, output, stop }` once /docs-json
  * answers 200, or to `{ failure, output, stop }` when it cannot start. `stop` is idempotent and
  * also runs on SIGINT/SIGTERM of this process.
  */
@@ -135,5 +135,10 @@ export async function startBuiltApp({ say }) {
     }
     return `GET /docs-json did not answer 200 within ${START_TIMEOUT_MS / 1000}s`;
   })();
-  return { baseUrl, failure, output: () => output, stop };
+  /** The embedded server's URL, for tools that share the app's database (the command line). */
+  const databaseUrl = () => {
+    const password = readFileSync(join(dataDir, 'latchkey.password'), 'utf8');
+    return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${dbPort}/latchkey`;
+  };
+  return { baseUrl, databaseUrl, failure, output: () => output, stop };
 }

@@ -3,6 +3,7 @@
 // through openapi-fetch, against the built app on a fresh embedded database. Exits non-zero when
 // any step fails.
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { ROOT, startBuiltApp } from './built-app.mjs';
 
@@ -25,7 +26,18 @@ try {
   if (app.failure) {
     say(`the app could not start: ${app.failure}. Its output:\n${app.output() || '(none)'}`);
   } else {
-    const walk = spawn(process.execPath, ['.data/test-client/walk.js', app.baseUrl], {
+    // The walk's admin is made as an operator makes the first one: with the command line.
+    const adminEmail = `walk-admin-${randomUUID()}@example.com`;
+    execFileSync(
+      process.execPath,
+      ['dist/src/cli.js', 'user:create', '--email', adminEmail, '--admin', '--password-stdin'],
+      {
+        input: 'correct horse battery staple\n',
+        env: { ...process.env, DATABASE_URL: app.databaseUrl() },
+        stdio: ['pipe', 'inherit', 'inherit'],
+      },
+    );
+    const walk = spawn(process.execPath, ['.data/test-client/walk.js', app.baseUrl, adminEmail], {
       stdio: 'inherit',
     });
     const [code, signal] = await once(walk, 'exit');

@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { AdminModule } from './admin/admin.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { loggingModule } from './common/logging.js';
@@ -46,6 +48,8 @@ export class AppModule {
         SessionsModule,
         UsersModule,
         AuthModule,
+        AuditModule,
+        AdminModule,
         HealthModule,
       ],
     };

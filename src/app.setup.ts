@@ -53,7 +53,7 @@ const API_DESCRIPTION = `Register, log in for an opaque bearer token, and manage
 * Checks run in this order: body (413, 415, malformed JSON), authentication (401), malformed id (400),
   permission (403), body validation (400), then the operation (404, 409).
 * Every response carries \`X-Request-Id\` (yours, if it is 1–128 of \`[A-Za-z0-9._-]\`); those under
-  \`/auth\` and \`/users\` carry \`Cache-Control: no-store\`.
+  \`/auth\`, \`/users\` and \`/admin\` carry \`Cache-Control: no-store\`.
 * A method a path does not take answers 405 \`method_not_allowed\` with \`Allow\`
   (the \`MethodNotAllowed\` response).
 * Ids are UUIDs, returned in lower case; times are ISO 8601 UTC.
@@ -74,7 +74,7 @@ const API_DESCRIPTION = `Register, log in for an opaque bearer token, and manage
   \`updateUser\` example on that account.`;
 
 /** The paths whose responses configureApp marks \`Cache-Control: no-store\`. */
-const NO_STORE_PATHS = ['/auth', '/users'];
+const NO_STORE_PATHS = ['/auth', '/users', '/admin'];
 
 /** A year, the least HSTS max-age that browsers' preload lists accept. */
 const HSTS_MAX_AGE = 365 * 24 * 3600;
@@ -176,6 +176,10 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'lk_…' }, 'bearer')
       .addTag('auth', 'Registration, login, logout and your sessions.')
       .addTag('users', 'Your account (admins: any account).')
+      .addTag(
+        'admin',
+        'For admins only (403 for anyone else): accounts, roles, disabling, the audit log.',
+      )
       .addTag('health', 'Probes for orchestrators and load balancers; no token needed.')
       .build(),
     {

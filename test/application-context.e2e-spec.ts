@@ -4,6 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { QueryFailedError } from 'typeorm';
 import { AppModule } from '../src/app.module.js';
+import { COMMAND_LINE } from '../src/audit/origin.js';
 import { UniqueViolations } from '../src/common/unique-violations.js';
 import { AccountsService } from '../src/users/accounts.service.js';
 import { UsersService } from '../src/users/users.service.js';
@@ -36,7 +37,7 @@ describe('the application context (no HTTP)', () => {
     const email = uniqueEmail('context');
     const registered = await context
       .get(AccountsService)
-      .register({ email: email.toUpperCase(), password: PASSWORD, name: 'Ada' });
+      .register({ email: email.toUpperCase(), password: PASSWORD, name: 'Ada' }, COMMAND_LINE);
 
     const read = await context.get(UsersService).findById(registered.id);
     expect(read).toMatchObject({ id: registered.id, email, name: 'Ada', credentialVersion: 0 });
@@ -50,8 +51,8 @@ describe('the application context (no HTTP)', () => {
     });
     const accounts = context.get(AccountsService);
     const email = uniqueEmail('taken');
-    await accounts.register({ email, password: PASSWORD });
-    const again = accounts.register({ email, password: PASSWORD });
+    await accounts.register({ email, password: PASSWORD }, COMMAND_LINE);
+    const again = accounts.register({ email, password: PASSWORD }, COMMAND_LINE);
     await expect(again).rejects.toBeInstanceOf(QueryFailedError);
     await expect(again).rejects.toMatchObject({ driverError: { constraint: 'UQ_users_email' } });
   });

@@ -19,6 +19,7 @@ import {
   uniqueEmail,
 } from './support/factories.js';
 import { ManualClock } from './support/manual-clock.js';
+import { RecordingLogger } from './support/recording-logger.js';
 import { eventually, TestSmtpServer, tokenFrom } from './support/smtp.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -106,7 +107,7 @@ describe('email ownership and recovery, through a real SMTP server', () => {
     }
   });
 
-  it('forgot-password answers alike for known and unknown emails; only the known one gets mail', async () => {
+  it('forgot-password answers alike, in about the same time, for known and unknown emails; only the known one gets mail', async () => {
     const user = await register(app);
     const unknown = uniqueEmail('nobody');
     const timed = async (email: string) => {
@@ -114,16 +115,24 @@ describe('email ownership and recovery, through a real SMTP server', () => {
       const response = await api(app).post('/auth/forgot-password').send({ email });
       return { response, ms: performance.now() - started };
     };
-    // Warm up, then compare: both quick, neither waiting on the mail server.
+    const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
     await timed(uniqueEmail('warm-up'));
-    const known = await timed(user.email);
-    const other = await timed(unknown);
-    expect(known.response.status).toBe(202);
-    expect(other.response.status).toBe(202);
-    expect(known.response.body).toEqual(other.response.body);
-    expect(known.response.body).toEqual({ status: 'accepted' });
-    expect(known.ms).toBeLessThan(1500);
-    expect(other.ms).toBeLessThan(1500);
+    // Interleaved rounds, so machine load hits both sides alike; medians, so one stall does not count.
+    const known: number[] = [];
+    const other: number[] = [];
+    for (let round = 0; round < 9; round++) {
+      const a = await timed(user.email);
+      const b = await timed(unknown);
+      expect(a.response.status).toBe(202);
+      expect(b.response.status).toBe(202);
+      expect(a.response.body).toEqual({ status: 'accepted' });
+      expect(b.response.body).toEqual(a.response.body);
+      known.push(a.ms);
+      other.push(b.ms);
+    }
+    // Hashing or sending on the request path would make the known side many times slower.
+    expect(median(known)).toBeLessThan(3 * median(other));
+    expect(median(other)).toBeLessThan(3 * median(known));
 
     const message = await smtp.waitFor(user.email, RESET);
     expect(message.text).toContain(`${BASE_URL}/reset-password?token=`);
@@ -336,5 +345,128 @@ describe('development file transport (no SMTP_URL)', () => {
       'verify-email',
     );
     await api(app).post('/auth/verify-email').send({ token }).expect(204);
+  });
+});
+
+describe('a mail server that offers STARTTLS with a certificate nobody trusts', () => {
+  let smtp: TestSmtpServer;
+  let app: NestExpressApplication;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    smtp = await TestSmtpServer.start({ starttls: true });
+    env = mailEnv(smtp.url);
+    app = await createTestApp({ env });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await smtp?.stop();
+  });
+
+  it('gets no message: a failed upgrade is never a fall-back to plain text', async () => {
+    await register(app);
+    const db = app.get(DataSource);
+    await eventually(
+      async () => {
+        const jobs = (await db.query(`SELECT retry_count FROM pgboss.job WHERE name = $1`, [
+          env.MAIL_QUEUE,
+        ])) as { retry_count: number }[];
+        return jobs.some((job) => job.retry_count > 0) ? true : undefined;
+      },
+      { what: 'a failed send' },
+    );
+    expect(smtp.messages).toEqual([]);
+  });
+});
+
+describe('MAIL_WORKER=off on one instance, on on another', () => {
+  let idleSmtp: TestSmtpServer;
+  let sendingSmtp: TestSmtpServer;
+  let idle: NestExpressApplication;
+  let sending: NestExpressApplication | undefined;
+
+  beforeAll(async () => {
+    idleSmtp = await TestSmtpServer.start();
+    sendingSmtp = await TestSmtpServer.start();
+  });
+  afterAll(async () => {
+    await sending?.close();
+    await idle?.close();
+    await idleSmtp?.stop();
+    await sendingSmtp?.stop();
+  });
+
+  it('the instance without a worker only enqueues; the one with a worker sends it all', async () => {
+    const queue = `test-${randomUUID().slice(0, 8)}`;
+    idle = await createTestApp({
+      env: { ...mailEnv(idleSmtp.url), MAIL_WORKER: 'off', MAIL_QUEUE: queue },
+    });
+    const users = [await register(idle), await register(idle)];
+    sending = await createTestApp({ env: { ...mailEnv(sendingSmtp.url), MAIL_QUEUE: queue } });
+    for (const user of users) await sendingSmtp.waitFor(user.email, VERIFY);
+
+    const db = idle.get(DataSource);
+    await eventually(
+      async () => {
+        const jobs = (await db.query(`SELECT state FROM pgboss.job WHERE name = $1`, [queue])) as {
+          state: string;
+        }[];
+        return jobs.length === 2 && jobs.every((job) => job.state === 'completed')
+          ? true
+          : undefined;
+      },
+      { what: 'both jobs completed' },
+    );
+    // Every job went once, and all through the instance with the worker.
+    expect(idleSmtp.messages).toEqual([]);
+    expect(sendingSmtp.messages).toHaveLength(2);
+  });
+});
+
+describe('logs', () => {
+  const logger = new RecordingLogger();
+  let smtp: TestSmtpServer;
+  let app: NestExpressApplication;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    smtp = await TestSmtpServer.start();
+    env = { ...mailEnv(smtp.url), LOG_LEVEL: 'debug' };
+    app = await createTestApp({ env, logger });
+    app.useLogger(logger);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await smtp?.stop();
+  });
+
+  it('never show a token or a link from a message, through every kind of message', async () => {
+    const user = await account(app);
+    const verifyToken = tokenFrom(await smtp.waitFor(user.email, VERIFY), 'verify-email');
+    await api(app).post('/auth/verify-email').send({ token: verifyToken }).expect(204);
+    await api(app).post('/auth/forgot-password').send({ email: user.email }).expect(202);
+    const resetToken = tokenFrom(await smtp.waitFor(user.email, RESET), 'reset-password');
+    await api(app)
+      .post('/auth/reset-password')
+      .send({ token: resetToken, password: NEW_PASSWORD })
+      .expect(204);
+    await smtp.waitFor(user.email, /Your password was changed/);
+    const db = app.get(DataSource);
+    await eventually(
+      async () => {
+        const jobs = (await db.query(`SELECT state FROM pgboss.job WHERE name = $1`, [
+          env.MAIL_QUEUE,
+        ])) as { state: string }[];
+        return jobs.length === 3 && jobs.every((job) => job.state === 'completed')
+          ? true
+          : undefined;
+      },
+      { what: 'every message sent and recorded' },
+    );
+
+    expect(logger.lines.filter((line) => line.includes('Sent '))).toHaveLength(3);
+    for (const secret of [verifyToken, resetToken, 'token=', 'lkv_', 'lkr_']) {
+      expect(logger.lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
   });
 });

@@ -66,6 +66,10 @@ describe('openapi.json', () => {
       'get /users/{id}': 'getUser',
       'patch /users/{id}': 'updateUser',
       'delete /users/{id}': 'deleteUser',
+      'get /admin/users': 'listUsers',
+      'patch /admin/users/{id}': 'administerUser',
+      'post /admin/users/{id}/revoke-sessions': 'revokeUserSessions',
+      'get /admin/audit-log': 'readAuditLog',
       'get /health/live': 'checkLiveness',
       'get /health/ready': 'checkReadiness',
     });
@@ -97,7 +101,7 @@ describe('openapi.json', () => {
         const headers = Object.keys(response.headers ?? {});
         const expected = [
           'X-Request-Id',
-          ...(/^\/(auth|users)\//.test(path) ? ['Cache-Control'] : []),
+          ...(/^\/(auth|users|admin)\//.test(path) ? ['Cache-Control'] : []),
           ...(status === '401' && isSecured(operation) ? ['WWW-Authenticate'] : []),
           ...(status === '429' || status === '503' ? ['Retry-After'] : []),
           ...(status === '201' ? ['Location'] : []),
@@ -125,6 +129,7 @@ describe('openapi.json', () => {
       ),
     );
     expect(bodies.sort()).toEqual([
+      '#/components/schemas/AdminUpdateUserDto',
       '#/components/schemas/ForgotPasswordDto',
       '#/components/schemas/LoginDto',
       '#/components/schemas/RegisterDto',
@@ -149,6 +154,16 @@ describe('openapi.json', () => {
       expect({ operation: `${method} ${path}`, unauthenticated: response.status === 401 }).toEqual({
         operation: `${method} ${path}`,
         unauthenticated: isSecured(operation),
+      });
+    }
+  });
+
+  it('documents a 403 on every admin operation', () => {
+    for (const { path, method, operation } of operations) {
+      if (!path.startsWith('/admin/')) continue;
+      expect({ operation: `${method} ${path}`, has403: '403' in operation.responses }).toEqual({
+        operation: `${method} ${path}`,
+        has403: true,
       });
     }
   });

@@ -1,29 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import { digestToken } from '../src/sessions/session-token.js';
 import { createTestApp } from './support/app.js';
 import { TestCheckpoints } from './support/checkpoints.js';
 import { api, bearer, uniqueEmail } from './support/factories.js';
-
-/** Keeps every line the app logs, at every level. */
-class RecordingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private record = (...parts: unknown[]) => {
-    this.lines.push(
-      parts
-        .map((part) => (part instanceof Error ? `${part.message} ${part.stack}` : String(part)))
-        .join(' '),
-    );
-  };
-  log = this.record;
-  error = this.record;
-  warn = this.record;
-  debug = this.record;
-  verbose = this.record;
-  fatal = this.record;
-}
+import { RecordingLogger } from './support/recording-logger.js';
 
 describe('secrets', () => {
   const logger = new RecordingLogger();

@@ -12,7 +12,8 @@ import {
   startRedisCluster,
 } from './support/redis-cluster.js';
 import { deleteKeys, redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
-import { freshIp, freshIpv6Prefix, RecordingLogger } from './support/security.js';
+import { RecordingLogger } from './support/recording-logger.js';
+import { freshIp, freshIpv6Prefix } from './support/security.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 /**

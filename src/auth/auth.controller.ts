@@ -10,6 +10,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { AuditLog } from '../audit/audit-log.service.js';
+import { type Origin, RequestOrigin } from '../audit/origin.js';
 import { Public } from '../common/decorators/public.decorator.js';
 import { ApiProblem } from '../common/openapi.js';
 import { type MailConfig, mailConfig } from '../config/mail.config.js';
@@ -45,6 +47,7 @@ export class AuthController {
     private readonly accounts: AccountsService,
     private readonly sessions: SessionsService,
     private readonly limits: RateLimits,
+    private readonly audit: AuditLog,
     @Inject(mailConfig.KEY) private readonly mail: MailConfig,
   ) {}
 
@@ -86,13 +89,14 @@ export class AuthController {
   async register(
     @Body() body: RegisterDto,
     @Res({ passthrough: true }) response: Response,
+    @RequestOrigin() origin: Origin,
   ): Promise<UserDto | PendingVerificationDto> {
     if (this.mail.enumerationSafe) {
-      await this.accounts.registerQuietly(body);
+      await this.accounts.registerQuietly(body, origin);
       response.status(202);
       return { status: 'pending_verification' };
     }
-    const user = await this.accounts.register(body);
+    const user = await this.accounts.register(body, origin);
     response.location(`/users/${user.id}`);
     return UserDto.from(user);
   }
@@ -114,8 +118,8 @@ export class AuthController {
     'Invalid body (`validation_failed`), or a token that is unknown, used, voided or expired, or sent to an ' +
       'address the account no longer has (`invalid_or_expired_token`).',
   )
-  async verifyEmail(@Body() body: VerifyEmailDto): Promise<void> {
-    await this.accounts.verifyEmail(body.token);
+  async verifyEmail(@Body() body: VerifyEmailDto, @RequestOrigin() origin: Origin): Promise<void> {
+    await this.accounts.verifyEmail(body.token, origin);
   }
 
   @Post('verify-email/resend')
@@ -149,8 +153,11 @@ export class AuthController {
       'a message with `${APP_BASE_URL}/reset-password?token=…` is sent (the link works once, for 1 h by default).',
   })
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'Accepted, for any email.' })
-  async forgotPassword(@Body() body: ForgotPasswordDto): Promise<AcceptedDto> {
-    await this.accounts.requestPasswordReset(body.email);
+  async forgotPassword(
+    @Body() body: ForgotPasswordDto,
+    @RequestOrigin() origin: Origin,
+  ): Promise<AcceptedDto> {
+    await this.accounts.requestPasswordReset(body.email, origin);
     return { status: 'accepted' };
   }
 
@@ -171,8 +178,11 @@ export class AuthController {
     'Invalid body (`validation_failed`, for a password against the rules too), or a token that is unknown, ' +
       'used, voided or expired (`invalid_or_expired_token`).',
   )
-  async resetPassword(@Body() body: ResetPasswordDto): Promise<void> {
-    await this.accounts.resetPassword(body.token, body.password);
+  async resetPassword(
+    @Body() body: ResetPasswordDto,
+    @RequestOrigin() origin: Origin,
+  ): Promise<void> {
+    await this.accounts.resetPassword(body.token, body.password, origin);
   }
 
   @Public()
@@ -201,10 +211,15 @@ export class AuthController {
   )
   @ApiProblem(
     403,
-    'With `REQUIRE_VERIFIED_EMAIL=true`: the password is right, but the email is not verified yet (`email_not_verified`).',
+    'The password is right, but the account is disabled (`account_disabled`), or, with ' +
+      '`REQUIRE_VERIFIED_EMAIL=true`, its email is not verified yet (`email_not_verified`).',
   )
-  login(@Body() body: LoginDto, @Req() request: Request): Promise<LoginResponseDto> {
-    return this.auth.login(body, { ip: request.ip, userAgent: request.get('user-agent') });
+  login(
+    @Body() body: LoginDto,
+    @Req() request: Request,
+    @RequestOrigin() origin: Origin,
+  ): Promise<LoginResponseDto> {
+    return this.auth.login(body, { ip: request.ip, userAgent: request.get('user-agent') }, origin);
   }
 
   @Post('logout')
@@ -216,8 +231,10 @@ export class AuthController {
     description: 'The token is refused from now on.',
   })
   @ApiNoContentResponse({ description: 'Logged out.' })
-  async logout(@CurrentSession() session: Session): Promise<void> {
+  async logout(@CurrentSession() session: Session, @RequestOrigin() origin: Origin): Promise<void> {
     await this.sessions.end(session.userId, session.id);
+    // The session store is no transaction of the database's: the row follows the change.
+    await this.audit.recordAlone(origin, { action: 'logout', targetId: session.userId });
   }
 
   @Post('logout-all')
@@ -231,7 +248,10 @@ export class AuthController {
       'login that was in flight at that moment.',
   })
   @ApiNoContentResponse({ description: 'All sessions ended.' })
-  async logoutAll(@CurrentSession() session: Session): Promise<void> {
-    await this.accounts.endAllSessions(session.userId);
+  async logoutAll(
+    @CurrentSession() session: Session,
+    @RequestOrigin() origin: Origin,
+  ): Promise<void> {
+    await this.accounts.endAllSessions(session.userId, origin);
   }
 }

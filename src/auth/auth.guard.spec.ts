@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { OWNER_PARAM_KEY } from '../common/decorators/owner-or-admin.decorator.js';
+import { PATH_IDS_KEY, ROLES_KEY } from '../common/decorators/roles.decorator.js';
 import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
 import { ProblemException } from '../common/problem.exception.js';
 import type { Session } from '../sessions/session.js';
@@ -24,6 +25,10 @@ const CAROL_STALE_TOKEN = 'lk_' + 'd'.repeat(43);
 const CAROL_CURRENT_TOKEN = 'lk_' + 'e'.repeat(43);
 const CAROL_NEWER_TOKEN = 'lk_' + 'f'.repeat(43);
 
+/** Dave's account is disabled (his session predates it in this fake, which the version would not allow). */
+const DAVE_ID = 'f6f6f6f6-0000-4000-8000-000000000006';
+const DAVE_TOKEN = 'lk_' + 'g'.repeat(43);
+
 const makeUser = (id: string, role: User['role'] = 'user', credentialVersion = 0): User => ({
   id,
   email: `${id}@example.com`,
@@ -31,6 +36,7 @@ const makeUser = (id: string, role: User['role'] = 'user', credentialVersion = 0
   passwordHash: '$argon2id$...',
   emailVerified: true,
   role,
+  disabled: false,
   credentialVersion,
   createdAt: new Date('2030-01-01T00:00:00Z'),
   updatedAt: new Date('2030-01-01T00:00:00Z'),
@@ -54,6 +60,7 @@ const USERS = new Map([
   [BOB_ID, makeUser(BOB_ID)],
   [ADMIN_ID, makeUser(ADMIN_ID, 'admin')],
   [CAROL_ID, makeUser(CAROL_ID, 'user', 3)],
+  [DAVE_ID, { ...makeUser(DAVE_ID), disabled: true }],
 ]);
 const SESSIONS = new Map([
   [ALICE_TOKEN, makeSession(ALICE_ID)],
@@ -62,6 +69,7 @@ const SESSIONS = new Map([
   [CAROL_STALE_TOKEN, makeSession(CAROL_ID, 2)],
   [CAROL_CURRENT_TOKEN, makeSession(CAROL_ID, 3)],
   [CAROL_NEWER_TOKEN, makeSession(CAROL_ID, 4)],
+  [DAVE_TOKEN, makeSession(DAVE_ID)],
 ]);
 
 interface FakeRequest {
@@ -347,6 +355,70 @@ describe('AuthGuard', () => {
         params: { id: BOB_ID },
       });
       await expect(guard.canActivate(context)).resolves.toBe(true);
+    });
+  });
+  describe('disabled accounts', () => {
+    it('refuses a session of a disabled account with 401 invalid_token', async () => {
+      const { context } = fakeContext({ authorization: `Bearer ${DAVE_TOKEN}` });
+      const problem = await problemFrom(guard.canActivate(context));
+      expect([problem.getStatus(), problem.code]).toEqual([401, 'invalid_token']);
+    });
+  });
+
+  describe('@Roles() routes', () => {
+    const restricted = (
+      authorization: string,
+      meta: Record<string, unknown>,
+      params: Record<string, string> = {},
+      on: 'handlerMeta' | 'classMeta' = 'classMeta',
+    ) => fakeContext({ authorization, params, [on]: meta });
+
+    it('lets a user with the role through, from class or handler metadata', async () => {
+      for (const on of ['classMeta', 'handlerMeta'] as const) {
+        const { context } = restricted(`Bearer ${ADMIN_TOKEN}`, { [ROLES_KEY]: ['admin'] }, {}, on);
+        await expect(guard.canActivate(context)).resolves.toBe(true);
+      }
+    });
+
+    it('forbids a user without the role (403 forbidden), whatever the id', async () => {
+      for (const id of [ALICE_ID, BOB_ID, GONE_ID]) {
+        const { context } = restricted(
+          `Bearer ${ALICE_TOKEN}`,
+          { [ROLES_KEY]: ['admin'], [PATH_IDS_KEY]: ['id'] },
+          { id },
+        );
+        const problem = await problemFrom(guard.canActivate(context));
+        expect([problem.getStatus(), problem.code]).toEqual([403, 'forbidden']);
+      }
+    });
+
+    it('lets nobody in when no role is named', async () => {
+      const { context } = restricted(`Bearer ${ADMIN_TOKEN}`, { [ROLES_KEY]: [] });
+      expect((await problemFrom(guard.canActivate(context))).getStatus()).toBe(403);
+    });
+
+    it('checks the path ids before the role: a malformed id is 400 even for a non-admin', async () => {
+      const { context } = restricted(
+        `Bearer ${ALICE_TOKEN}`,
+        { [ROLES_KEY]: ['admin'], [PATH_IDS_KEY]: ['id'] },
+        { id: 'not-a-uuid' },
+      );
+      expect((await problemFrom(guard.canActivate(context))).getStatus()).toBe(400);
+    });
+
+    it('hands the handler each path id in lower case', async () => {
+      const { context, request } = restricted(
+        `Bearer ${ADMIN_TOKEN}`,
+        { [ROLES_KEY]: ['admin'], [PATH_IDS_KEY]: ['id'] },
+        { id: BOB_ID.toUpperCase() },
+      );
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(request.params.id).toBe(BOB_ID);
+    });
+
+    it('checks authentication first: no token is 401, not 403', async () => {
+      const { context } = fakeContext({ classMeta: { [ROLES_KEY]: ['admin'] } });
+      expect((await problemFrom(guard.canActivate(context))).getStatus()).toBe(401);
     });
   });
 });

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { OWNER_PARAM_KEY } from '../common/decorators/owner-or-admin.decorator.js';
 import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
+import { PATH_IDS_KEY, ROLES_KEY } from '../common/decorators/roles.decorator.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { parseId } from '../common/validation.js';
 import type { Session } from '../sessions/session.js';
@@ -36,9 +37,11 @@ const invalidToken = () =>
     },
   );
 
+const forbidden = (detail: string) => new ProblemException(403, 'forbidden', detail);
+
 /**
  * Global: every route needs a live session unless marked @Public(). Also the one place that
- * enforces @OwnerOrAdmin(), so a handler cannot forget it.
+ * enforces @Roles() and @OwnerOrAdmin(), so a handler cannot forget them.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -58,7 +61,13 @@ export class AuthGuard implements CanActivate {
     const session = await this.sessions.authenticate(token);
     const user = session && (await this.users.findById(session.userId));
     // A session made before the user's last credential change is over, whatever the store says.
-    if (!session || !user || session.credentialVersion !== user.credentialVersion) {
+    // Disabling moved that version too; the flag is checked all the same, as the login does.
+    if (
+      !session ||
+      !user ||
+      session.credentialVersion !== user.credentialVersion ||
+      user.disabled
+    ) {
       throw invalidToken();
     }
     request.auth = { user, session };
@@ -67,13 +76,23 @@ export class AuthGuard implements CanActivate {
       OWNER_PARAM_KEY,
       targets,
     );
-    if (ownerParam !== undefined) {
-      const ownerId = parseId(request.params[ownerParam], ownerParam);
-      // The handler reads the parameter after this guard, so it gets the id in its stored case.
-      request.params[ownerParam] = ownerId;
-      if (user.role !== 'admin' && ownerId !== user.id) {
-        throw new ProblemException(403, 'forbidden', 'You may only act on your own account.');
-      }
+    const idParams = [
+      ...(this.reflector.getAllAndOverride<string[] | undefined>(PATH_IDS_KEY, targets) ?? []),
+      ...(ownerParam === undefined ? [] : [ownerParam]),
+    ];
+    // The handler reads the parameters after this guard, so it gets each id in its stored case.
+    for (const name of idParams) request.params[name] = parseId(request.params[name], name);
+
+    const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets);
+    if (roles !== undefined && !roles.includes(user.role)) {
+      throw forbidden(`This needs the role ${roles.join(' or ') || 'that nobody has'}.`);
+    }
+    if (
+      ownerParam !== undefined &&
+      user.role !== 'admin' &&
+      request.params[ownerParam] !== user.id
+    ) {
+      throw forbidden('You may only act on your own account.');
     }
     return true;
   }

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { AuditLog } from '../audit/audit-log.service.js';
+import { COMMAND_LINE } from '../audit/origin.js';
 import type { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import type { Session } from '../sessions/session.js';
@@ -18,6 +20,7 @@ const user: User = {
   passwordHash: '$argon2id$stored',
   emailVerified: false,
   role: 'user',
+  disabled: false,
   credentialVersion: 4,
   createdAt: new Date('2026-01-01T00:00:00Z'),
   updatedAt: new Date('2026-01-01T00:00:00Z'),
@@ -44,6 +47,7 @@ describe('AuthService.login', () => {
     end: jest.Mock<SessionsService['end']>;
   };
   let checkpoints: { reach: jest.Mock<Checkpoints['reach']> };
+  let audit: { recordAlone: jest.Mock<AuditLog['recordAlone']> };
   let auth: AuthService;
 
   beforeEach(() => {
@@ -62,6 +66,7 @@ describe('AuthService.login', () => {
       end: jest.fn(async () => true),
     };
     checkpoints = { reach: jest.fn(async () => undefined) };
+    audit = { recordAlone: jest.fn(async () => undefined) };
     auth = new AuthService(
       users as unknown as UsersService,
       accounts as unknown as AccountsService,
@@ -72,6 +77,7 @@ describe('AuthService.login', () => {
         attempt: async () => undefined,
         succeeded: async () => undefined,
       } as unknown as LoginThrottle,
+      audit as unknown as AuditLog,
       { requireVerifiedEmail: false } as MailConfig,
     );
   });
@@ -86,7 +92,11 @@ describe('AuthService.login', () => {
   };
 
   it('returns the token, its expiry and the user on the right password', async () => {
-    const result = await auth.login({ email: 'ada@example.com', password: 'pw' }, { ip: '::1' });
+    const result = await auth.login(
+      { email: 'ada@example.com', password: 'pw' },
+      { ip: '::1' },
+      COMMAND_LINE,
+    );
     expect(result).toEqual({
       token: 'lk_token',
       tokenType: 'Bearer',
@@ -104,12 +114,16 @@ describe('AuthService.login', () => {
 
   it('verifies against the dummy hash for an unknown email, and fails like a wrong password', async () => {
     users.findByEmail.mockResolvedValue(null);
-    const unknown = await failure(auth.login({ email: 'nobody@example.com', password: 'pw' }, {}));
+    const unknown = await failure(
+      auth.login({ email: 'nobody@example.com', password: 'pw' }, {}, COMMAND_LINE),
+    );
     expect(passwords.verifyDummy).toHaveBeenCalledWith('pw');
 
     users.findByEmail.mockResolvedValue(user);
     passwords.verify.mockResolvedValue(false);
-    const wrong = await failure(auth.login({ email: 'ada@example.com', password: 'nope' }, {}));
+    const wrong = await failure(
+      auth.login({ email: 'ada@example.com', password: 'nope' }, {}, COMMAND_LINE),
+    );
 
     expect(unknown).toEqual({ status: 401, code: 'invalid_credentials' });
     expect(wrong).toEqual(unknown);
@@ -126,24 +140,26 @@ describe('AuthService.login', () => {
       order.push('start');
       return { token: 'lk_token', session };
     });
-    await auth.login({ email: 'ada@example.com', password: 'pw' }, {});
+    await auth.login({ email: 'ada@example.com', password: 'pw' }, {}, COMMAND_LINE);
     expect(order).toEqual([`login:password-checked ${user.id}`, 'start']);
   });
 
   it('re-hashes a hash made with other parameters after a successful login only', async () => {
     passwords.needsRehash.mockReturnValue(true);
-    await auth.login({ email: 'ada@example.com', password: 'pw' }, {});
+    await auth.login({ email: 'ada@example.com', password: 'pw' }, {}, COMMAND_LINE);
     expect(accounts.rehashPassword).toHaveBeenCalledWith(user, 'pw');
 
     accounts.rehashPassword.mockClear();
     passwords.verify.mockResolvedValue(false);
-    await failure(auth.login({ email: 'ada@example.com', password: 'nope' }, {}));
+    await failure(auth.login({ email: 'ada@example.com', password: 'nope' }, {}, COMMAND_LINE));
     expect(accounts.rehashPassword).not.toHaveBeenCalled();
   });
 
   it('fails with invalid_credentials, and ends the session it started, when the credential version moved', async () => {
     accounts.isCurrent.mockResolvedValue(false);
-    const result = await failure(auth.login({ email: 'ada@example.com', password: 'pw' }, {}));
+    const result = await failure(
+      auth.login({ email: 'ada@example.com', password: 'pw' }, {}, COMMAND_LINE),
+    );
 
     expect(result).toEqual({ status: 401, code: 'invalid_credentials' });
     expect(accounts.isCurrent).toHaveBeenCalledWith(user.id, 4);
@@ -151,9 +167,32 @@ describe('AuthService.login', () => {
     expect(sessions.end).toHaveBeenCalledWith(user.id, session.id);
   });
 
+  it('refuses a disabled account with 403 account_disabled only after the password checked out, and audits the attempt', async () => {
+    users.findByEmail.mockResolvedValue({ ...user, disabled: true });
+    passwords.verify.mockResolvedValue(false);
+    const wrong = await failure(
+      auth.login({ email: 'ada@example.com', password: 'nope' }, {}, COMMAND_LINE),
+    );
+    expect(wrong).toEqual({ status: 401, code: 'invalid_credentials' });
+
+    passwords.verify.mockResolvedValue(true);
+    const right = await failure(
+      auth.login({ email: 'ada@example.com', password: 'pw' }, {}, COMMAND_LINE),
+    );
+    expect(right).toEqual({ status: 403, code: 'account_disabled' });
+    expect(sessions.start).not.toHaveBeenCalled();
+    expect(audit.recordAlone).toHaveBeenLastCalledWith(COMMAND_LINE, {
+      action: 'login_failed',
+      targetId: user.id,
+      details: { email: 'ada@example.com', reason: 'account_disabled' },
+    });
+  });
+
   it('fails with invalid_credentials when the store refuses to start the session', async () => {
     sessions.start.mockResolvedValue(null);
-    const result = await failure(auth.login({ email: 'ada@example.com', password: 'pw' }, {}));
+    const result = await failure(
+      auth.login({ email: 'ada@example.com', password: 'pw' }, {}, COMMAND_LINE),
+    );
 
     expect(result).toEqual({ status: 401, code: 'invalid_credentials' });
     expect(sessions.start).toHaveBeenCalledTimes(1);

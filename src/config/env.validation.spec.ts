@@ -269,6 +269,7 @@ describe('validateEnv', () => {
       ['127.0.0.1:7000,127.0.0.1:7001'],
       ['redis-0.internal:6379'],
       ['a:7000, b:7001 ,c:7002'],
+      ['a:1,b:65535'],
     ])('accepts %p', (nodes) => {
       expect(validateEnv({ REDIS_CLUSTER_NODES: nodes }).REDIS_CLUSTER_NODES).toBe(nodes);
     });
@@ -282,6 +283,10 @@ describe('validateEnv', () => {
       ['127.0.0.1:7000,,127.0.0.1:7001'],
       ['127.0.0.1:port'],
       ['redis://127.0.0.1:7000'],
+      ['127.0.0.1:0'],
+      ['127.0.0.1:65536'],
+      ['127.0.0.1:99999'],
+      ['127.0.0.1:07000'],
     ])('refuses %p and names it', (nodes) => {
       expect(errorFor({ REDIS_CLUSTER_NODES: nodes }).message).toContain(
         'REDIS_CLUSTER_NODES: must be host:port[,host:port…]',

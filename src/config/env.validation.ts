@@ -26,7 +26,11 @@ export const REGISTRATION_MODES = ['standard', 'enumeration-safe'] as const;
 export const SWITCHES = ['on', 'off'] as const;
 export const ON_ERROR = ['accept', 'refuse'] as const;
 
-const CLUSTER_NODES = /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/;
+/** A TCP port, 1–65535. */
+const PORT_PATTERN =
+  '(?:[1-9]\\d{0,3}|[1-5]\\d{4}|6[0-4]\\d{3}|65[0-4]\\d{2}|655[0-2]\\d|6553[0-5])';
+const CLUSTER_NODE = `\\s*[^\\s,:]+:${PORT_PATTERN}\\s*`;
+const CLUSTER_NODES = new RegExp(`^${CLUSTER_NODE}(,${CLUSTER_NODE})*$`);
 const DAY = 86400;
 /** The longest session lifetime: a year is already long for a login, and keeps every date valid. */
 const MAX_SESSION_TTL = 365 * DAY;
@@ -403,6 +407,13 @@ export class Env {
 
   @Duration(60, DAY)
   RESET_TOKEN_TTL = 3600;
+
+  /** Audit log rows older than this many days are purged (by one instance at a time). */
+  @Transform(toInt)
+  @Min(1)
+  @Max(36500)
+  @IsInt()
+  AUDIT_RETENTION_DAYS = 365;
 
   /** true: an account whose email is not verified cannot log in (403 email_not_verified). */
   @Transform(toBoolean)

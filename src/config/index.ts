@@ -1,4 +1,5 @@
 import { appConfig } from './app.config.js';
+import { auditConfig } from './audit.config.js';
 import { databaseConfig } from './database.config.js';
 import { mailConfig } from './mail.config.js';
 import { passwordsConfig } from './passwords.config.js';
@@ -15,4 +16,5 @@ export const NAMESPACES = [
   redisConfig,
   mailConfig,
   rateLimitConfig,
+  auditConfig,
 ];

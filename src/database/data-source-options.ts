@@ -4,8 +4,9 @@ import { SessionRow } from '../sessions/session.entity.js';
 import { User } from '../users/user.entity.js';
 import { migrations } from './migrations/index.js';
 import { EmailToken } from '../mail/email-token.entity.js';
+import { AuditEntry } from '../audit/audit-entry.entity.js';
 
-export const entities = [User, SessionRow, EmailToken];
+export const entities = [User, SessionRow, EmailToken, AuditEntry];
 
 /**
  * A pg client that drops its connection when a query times out on the client side (a stalled

@@ -7,6 +7,8 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
+import { AuditLog } from '../audit/audit-log.service.js';
+import { type Origin, RequestOrigin } from '../audit/origin.js';
 import { ApiProblem } from '../common/openapi.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { UuidPipe } from '../common/validation.js';
@@ -19,7 +21,10 @@ import { SessionsService } from './sessions.service.js';
 @ApiBearerAuth('bearer')
 @Controller('auth/sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditLog,
+  ) {}
 
   @Get()
   @ApiOperation({ operationId: 'listSessions', summary: 'Your live sessions, newest first' })
@@ -50,9 +55,16 @@ export class SessionsController {
   async endSession(
     @Param('id', UuidPipe) id: string,
     @CurrentSession() current: Session,
+    @RequestOrigin() origin: Origin,
   ): Promise<void> {
     if (!(await this.sessions.end(current.userId, id))) {
       throw new ProblemException(404, 'not_found', 'You have no session with this id.');
     }
+    // The session store is no transaction of the database's: the row follows the change.
+    await this.audit.recordAlone(origin, {
+      action: 'session_revoked',
+      targetId: current.userId,
+      details: { sessionId: id },
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { Logger, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditModule } from '../audit/audit.module.js';
 import { type AppConfig, appConfig } from '../config/app.config.js';
 import { type RedisConfig, redisConfig } from '../config/redis.config.js';
 import { type SessionConfig, sessionConfig } from '../config/session.config.js';
@@ -13,6 +14,7 @@ import { PostgresSessionStore } from './stores/postgres.session-store.js';
 import { RedisSessionStore } from './stores/redis.session-store.js';
 
 @Module({
+  imports: [AuditModule],
   controllers: [SessionsController],
   providers: [
     { provide: Clock, useClass: SystemClock },

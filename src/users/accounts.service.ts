@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { AuditLog } from '../audit/audit-log.service.js';
+import type { Origin } from '../audit/origin.js';
 import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException, validationFailed } from '../common/problem.exception.js';
 import { digestEmailToken, EmailTokens } from '../mail/email-tokens.js';
@@ -12,7 +14,7 @@ import { normalizeEmail } from './dto/user-fields.js';
 import { blocklistReason } from './password-blocklist.js';
 import { PasswordService } from './password.service.js';
 import { PwnedPasswords } from './pwned-passwords.js';
-import { User } from './user.entity.js';
+import { User, type UserRole } from './user.entity.js';
 import { userNotFound, UsersService } from './users.service.js';
 
 export interface NewUser {
@@ -25,6 +27,18 @@ export interface NewUser {
 export interface Actor {
   user: User;
   session: Session;
+}
+
+/** What an admin (or the command line) may change about an account. */
+export interface AdminChange {
+  role?: UserRole;
+  disabled?: boolean;
+}
+
+/** How an account is made: the command line makes admins, already vouched for by the operator. */
+export interface Provisioning {
+  role?: UserRole;
+  emailVerified?: boolean;
 }
 
 /** The columns a change writes; `endsSessions` moves the credential version with them. */
@@ -40,6 +54,13 @@ export const invalidOrExpiredToken = () =>
     'This link is invalid, used, replaced by a newer one, or expired. Ask for a new one.',
   );
 
+export const lastAdmin = () =>
+  new ProblemException(
+    409,
+    'last_admin',
+    'This is the last active admin: promote another account first, then demote or disable this one.',
+  );
+
 const changedMeanwhile = () =>
   new ProblemException(
     409,
@@ -53,7 +74,7 @@ const changedMeanwhile = () =>
  * gone and a profile change never undoes a credential change that committed meanwhile. A change
  * that must end sessions moves the credential version in that transaction: from its commit on,
  * the guard refuses every older session on every instance. Telling the session store afterwards
- * is only clean-up.
+ * is only clean-up. The audit row of a change is written in its transaction.
  */
 @Injectable()
 export class AccountsService {
@@ -65,6 +86,7 @@ export class AccountsService {
     private readonly checkpoints: Checkpoints,
     private readonly outbox: MailOutbox,
     private readonly tokens: EmailTokens,
+    private readonly audit: AuditLog,
     private readonly pwned: PwnedPasswords,
   ) {}
 
@@ -82,16 +104,38 @@ export class AccountsService {
   }
 
   /**
-   * Inserts the user and enqueues its verification message, in one transaction. A taken email
-   * surfaces as the unique index's violation (409 email_taken).
+   * Inserts the user and enqueues its verification message (unless already verified), in one
+   * transaction. A taken email surfaces as the unique index's violation (409 email_taken).
    */
-  async register({ email, password, name }: NewUser): Promise<User> {
+  async register(
+    { email, password, name }: NewUser,
+    origin: Origin,
+    { role = 'user', emailVerified = false }: Provisioning = {},
+  ): Promise<User> {
     await this.checkNewPassword(password, [email]);
     const passwordHash = await this.passwords.hash(password);
-    const values = { email: normalizeEmail(email), name: name ?? null, passwordHash };
+    const values = {
+      email: normalizeEmail(email),
+      name: name ?? null,
+      passwordHash,
+      role,
+      emailVerified,
+    };
     return this.dataSource.transaction(async (manager) => {
       const user = await manager.save(manager.create(User, values));
-      await this.outbox.enqueue(manager, { kind: 'verify-email', to: user.email, userId: user.id });
+      await this.audit.record(manager, origin, { action: 'registered', targetId: user.id });
+      if (role !== 'user')
+        await this.audit.record(manager, origin, {
+          action: 'role_changed',
+          targetId: user.id,
+          details: { from: 'user', to: role },
+        });
+      if (!emailVerified)
+        await this.outbox.enqueue(manager, {
+          kind: 'verify-email',
+          to: user.email,
+          userId: user.id,
+        });
       return user;
     });
   }
@@ -101,7 +145,7 @@ export class AccountsService {
    * one is inserted and sent its verification; for a taken one nothing is inserted and its owner
    * is told by mail instead.
    */
-  async registerQuietly({ email, password, name }: NewUser): Promise<void> {
+  async registerQuietly({ email, password, name }: NewUser, origin: Origin): Promise<void> {
     await this.checkNewPassword(password, [email]);
     const passwordHash = await this.passwords.hash(password);
     const values = { email: normalizeEmail(email), name: name ?? null, passwordHash };
@@ -111,6 +155,8 @@ export class AccountsService {
          ON CONFLICT DO NOTHING RETURNING "id"`,
         [values.email, values.name, values.passwordHash],
       )) as { id: string }[];
+      if (inserted)
+        await this.audit.record(manager, origin, { action: 'registered', targetId: inserted.id });
       await this.outbox.enqueue(
         manager,
         inserted
@@ -121,7 +167,7 @@ export class AccountsService {
   }
 
   /** Marks the email verified: the token must be a live verify token sent to the current address. */
-  async verifyEmail(token: string): Promise<void> {
+  async verifyEmail(token: string, origin: Origin): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await this.checkpoints.reach('token:consuming', digestEmailToken(token));
       const consumed = await this.tokens.consume(manager, 'verify', token);
@@ -132,6 +178,10 @@ export class AccountsService {
         { emailVerified: true },
       );
       if (!affected) throw invalidOrExpiredToken();
+      await this.audit.record(manager, origin, {
+        action: 'email_verified',
+        targetId: consumed.userId,
+      });
     });
   }
 
@@ -149,9 +199,15 @@ export class AccountsService {
    * Enqueues a reset message when the email is an account's; the same little work either way (one
    * lookup; the token, rendering and sending happen on the worker), so the answer tells nothing.
    */
-  async requestPasswordReset(email: string): Promise<void> {
+  async requestPasswordReset(email: string, origin: Origin): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const user = await manager.findOneBy(User, { email: normalizeEmail(email) });
+      // An unknown email is recorded too (no target): a run of them is someone probing.
+      await this.audit.record(manager, origin, {
+        action: 'password_reset_requested',
+        targetId: user?.id ?? null,
+        details: { email: normalizeEmail(email) },
+      });
       if (user)
         await this.outbox.enqueue(manager, {
           kind: 'password-reset',
@@ -165,7 +221,7 @@ export class AccountsService {
    * One transaction: use the token up, store the new hash, move the credential version (every
    * session ends), void the other reset tokens, and enqueue the "password changed" notice.
    */
-  async resetPassword(token: string, password: string): Promise<void> {
+  async resetPassword(token: string, password: string, origin: Origin): Promise<void> {
     const passwordHash = await this.passwords.hash(password);
     const userId = await this.dataSource.transaction(async (manager) => {
       await this.checkpoints.reach('token:consuming', digestEmailToken(token));
@@ -182,12 +238,16 @@ export class AccountsService {
       );
       await this.tokens.voidAll(manager, 'reset', user.id);
       await this.outbox.enqueue(manager, { kind: 'password-changed', to: user.email });
+      await this.audit.record(manager, origin, {
+        action: 'password_reset_completed',
+        targetId: user.id,
+      });
       return user.id;
     });
     await this.sessions.endAll(userId);
   }
 
-  async update(id: string, changes: UpdateUserDto, actor: Actor): Promise<User> {
+  async update(id: string, changes: UpdateUserDto, actor: Actor, origin: Origin): Promise<User> {
     const user = await this.users.getById(id);
     await this.checkpoints.reach('account:read', id);
     const isSelf = actor.user.id === user.id;
@@ -213,6 +273,11 @@ export class AccountsService {
     const updated = await this.dataSource.transaction(async (manager) => {
       const written = await this.apply(manager, user, change);
       if (newEmail !== undefined) {
+        await this.audit.record(manager, origin, {
+          action: 'email_changed',
+          targetId: user.id,
+          details: { from: user.email, to: written.email },
+        });
         // Links sent to the old address prove nothing about the new one.
         await this.tokens.voidAll(manager, 'verify', user.id);
         await this.outbox.enqueue(manager, {
@@ -226,8 +291,13 @@ export class AccountsService {
           newEmail: written.email,
         });
       }
-      if (newPassword !== undefined)
+      if (newPassword !== undefined) {
+        await this.audit.record(manager, origin, {
+          action: 'password_changed',
+          targetId: user.id,
+        });
         await this.outbox.enqueue(manager, { kind: 'password-changed', to: written.email });
+      }
       return written;
     });
     if (change.endsSessions) {
@@ -240,23 +310,84 @@ export class AccountsService {
     return updated;
   }
 
-  async remove(id: string): Promise<void> {
-    const { affected } = await this.dataSource.transaction((manager) =>
-      manager.delete(User, { id }),
-    );
-    if (!affected) throw userNotFound();
+  async remove(id: string, origin: Origin): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const { affected } = await manager.delete(User, { id });
+      if (!affected) throw userNotFound();
+      await this.audit.record(manager, origin, { action: 'user_deleted', targetId: id });
+    });
     await this.sessions.endAll(id);
   }
 
   /**
    * Ends every session of the user, including any that a login in flight is about to start: the
-   * credential version moves, so those are refused too.
+   * credential version moves, so those are refused too. `action` says who asked: the user
+   * (logout_all) or an admin (sessions_revoked).
    */
-  async endAllSessions(id: string): Promise<void> {
-    await this.dataSource.transaction((manager) =>
-      manager.increment(User, { id }, 'credentialVersion', 1),
-    );
+  async endAllSessions(
+    id: string,
+    origin: Origin,
+    action: 'logout_all' | 'sessions_revoked' = 'logout_all',
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const { affected } = await manager.increment(User, { id }, 'credentialVersion', 1);
+      if (!affected) throw userNotFound();
+      await this.audit.record(manager, origin, { action, targetId: id });
+    });
     await this.sessions.endAll(id);
+  }
+
+  /**
+   * An admin's (or the command line's) change of role or disabled. Demoting or disabling ends the
+   * account's sessions. The active admins' rows are locked first, in one order, so two changes
+   * that would each leave one admin run one after the other, and the second sees the first's
+   * result: the last active admin cannot be demoted or disabled (409 last_admin), however the
+   * requests interleave.
+   */
+  async administer(id: string, change: AdminChange, origin: Origin): Promise<User> {
+    await this.users.getById(id);
+    await this.checkpoints.reach('account:read', id);
+    let endsSessions = false;
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const admins = (await manager.query(
+        `SELECT "id" FROM "users" WHERE "role" = 'admin' AND NOT "disabled" ORDER BY "id" FOR UPDATE`,
+      )) as { id: string }[];
+      const user = await manager.findOne(User, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!user) throw userNotFound();
+      const role = change.role ?? user.role;
+      const disabled = change.disabled ?? user.disabled;
+      const wasActiveAdmin = admins.some((admin) => admin.id === id);
+      const staysActiveAdmin = role === 'admin' && !disabled;
+      if (wasActiveAdmin && !staysActiveAdmin && admins.length === 1) throw lastAdmin();
+      endsSessions = (role !== user.role && role === 'user') || (disabled && !user.disabled);
+      if (role === user.role && disabled === user.disabled) return user;
+      await manager.update(
+        User,
+        { id },
+        {
+          role,
+          disabled,
+          ...(endsSessions ? { credentialVersion: () => 'credential_version + 1' } : {}),
+        },
+      );
+      if (role !== user.role)
+        await this.audit.record(manager, origin, {
+          action: 'role_changed',
+          targetId: id,
+          details: { from: user.role, to: role },
+        });
+      if (disabled !== user.disabled)
+        await this.audit.record(manager, origin, {
+          action: disabled ? 'account_disabled' : 'account_enabled',
+          targetId: id,
+        });
+      return manager.findOneByOrFail(User, { id });
+    });
+    if (endsSessions) await this.sessions.endAll(id);
+    return updated;
   }
 
   /** True while the user exists with this credential version (a login re-checks it). */

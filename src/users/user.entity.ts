@@ -36,6 +36,10 @@ export class User {
   @Column({ type: 'varchar', length: 16, default: 'user' })
   role!: UserRole;
 
+  /** A disabled account cannot log in, and its sessions ended when it was disabled. */
+  @Column({ type: 'boolean', default: false })
+  disabled!: boolean;
+
   /**
    * Moves on every change that must end sessions (password, logout-all, and later reset, disable,
    * deletion): a session made under an older version is refused, whatever the session store says.

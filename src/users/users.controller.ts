@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { type Origin, RequestOrigin } from '../audit/origin.js';
 import { OwnerOrAdmin } from '../common/decorators/owner-or-admin.decorator.js';
 import { ApiProblem } from '../common/openapi.js';
 import { CurrentSession } from '../sessions/current-session.decorator.js';
@@ -95,8 +96,9 @@ export class UsersController {
     @Body() changes: UpdateUserDto,
     @CurrentUser() user: User,
     @CurrentSession() session: Session,
+    @RequestOrigin() origin: Origin,
   ): Promise<UserDto> {
-    return UserDto.from(await this.accounts.update(id, changes, { user, session }));
+    return UserDto.from(await this.accounts.update(id, changes, { user, session }, origin));
   }
 
   @Delete(':id')
@@ -109,7 +111,7 @@ export class UsersController {
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblem(404, ADMINS_ONLY_404)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.accounts.remove(id);
+  async remove(@Param('id') id: string, @RequestOrigin() origin: Origin): Promise<void> {
+    await this.accounts.remove(id, origin);
   }
 }

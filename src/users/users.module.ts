@@ -1,5 +1,6 @@
 import { HttpStatus, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module.js';
 import { Checkpoints } from '../common/checkpoints.js';
 import { UniqueViolations } from '../common/unique-violations.js';
 import { MailModule } from '../mail/mail.module.js';
@@ -13,7 +14,7 @@ import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), SessionsModule, MailModule],
+  imports: [TypeOrmModule.forFeature([User]), SessionsModule, MailModule, AuditModule],
   controllers: [UsersController],
   providers: [
     UsersService,

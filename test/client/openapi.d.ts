@@ -243,6 +243,86 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/admin/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every account, a page at a time, optionally searched
+     * @description Oldest first (ties by id), so new accounts land on the last page. `q` matches any part of the email or the name, ignoring case; its characters are literal, `%` and `_` included.
+     */
+    get: operations['listUsers'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/users/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change the role of an account, or disable or enable it
+     * @description Demoting or disabling ends every session of the account at once, on every instance; a disabled account cannot log in (403 `account_disabled`). The last active admin cannot be demoted or disabled (409 `last_admin`), even by two requests at once. Absent fields stay as they are.
+     */
+    patch: operations['administerUser'];
+    trace?: never;
+  };
+  '/admin/users/{id}/revoke-sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * End every session of an account
+     * @description Every token of the account is refused from now on, on every instance, including that of a login in flight. The account can log in again.
+     */
+    post: operations['revokeUserSessions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/audit-log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The security events, newest first, optionally filtered
+     * @description Registrations, email verifications, logins (failed ones with the email tried, never the password), logouts, revoked sessions, password changes and resets, email changes, deletions, role changes, disabling and enabling. Filters combine (all must match). Rows are kept AUDIT_RETENTION_DAYS.
+     */
+    get: operations['readAuditLog'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/health/live': {
     parameters: {
       query?: never;
@@ -509,6 +589,134 @@ export interface components {
        */
       expiresAt: string;
       user: components['schemas']['UserDto'];
+    };
+    AdminUserDto: {
+      /**
+       * Format: uuid
+       * @description Always lower case.
+       * @example 6f1c2a5e-3b7d-4c8e-9f10-2a3b4c5d6e7f
+       */
+      id: string;
+      /**
+       * @description As stored: trimmed, NFC-normalized and lower-cased.
+       * @example ada@example.com
+       */
+      email: string;
+      /** @example Ada */
+      name: string | null;
+      /**
+       * @description False after registration and after a change of email, until verified.
+       * @example false
+       */
+      emailVerified: boolean;
+      /**
+       * @example user
+       * @enum {string}
+       */
+      role: 'user' | 'admin';
+      /**
+       * Format: date-time
+       * @example 2025-01-15T09:30:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example 2025-01-15T09:30:00.000Z
+       */
+      updatedAt: string;
+      /**
+       * @description A disabled account cannot log in.
+       * @example false
+       */
+      disabled: boolean;
+    };
+    AdminUserPageDto: {
+      /** @example 1 */
+      page: number;
+      /** @example 20 */
+      pageSize: number;
+      /**
+       * @description Items on all pages.
+       * @example 1
+       */
+      total: number;
+      items: components['schemas']['AdminUserDto'][];
+    };
+    AdminUpdateUserDto: {
+      /**
+       * @description Demoting ends every session of the account.
+       * @enum {string}
+       */
+      role?: 'user' | 'admin';
+      /** @description true: the account cannot log in, and every session of it ends at once. false: it can log in again. */
+      disabled?: boolean;
+    };
+    AuditEntryDto: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * Format: date-time
+       * @example 2025-01-15T09:30:00.000Z
+       */
+      at: string;
+      /**
+       * Format: uuid
+       * @description Who acted: the user of the token, or the account a login proved; null without a token (registration, a failed login, a link from a message) and for the command line.
+       */
+      actorId: string | null;
+      /**
+       * @example login_succeeded
+       * @enum {string}
+       */
+      action:
+        | 'registered'
+        | 'email_verified'
+        | 'login_succeeded'
+        | 'login_failed'
+        | 'logout'
+        | 'logout_all'
+        | 'session_revoked'
+        | 'password_changed'
+        | 'password_reset_requested'
+        | 'password_reset_completed'
+        | 'email_changed'
+        | 'user_deleted'
+        | 'role_changed'
+        | 'account_disabled'
+        | 'account_enabled'
+        | 'sessions_revoked';
+      /**
+       * Format: uuid
+       * @description The account acted on; null when none matched (a login with an unknown email).
+       */
+      targetId: string | null;
+      /** @example 203.0.113.7 */
+      ip: string | null;
+      /** @description The `X-Request-Id` of the request; null for the command line. */
+      requestId: string | null;
+      /**
+       * @description What the event adds: the email a login or reset request named (never a password) and why a login failed; the old and new role or email; the id of a revoked session.
+       * @example {
+       *       "email": "ada@example.com",
+       *       "reason": "wrong_password"
+       *     }
+       */
+      details: {
+        [key: string]: string | null;
+      } | null;
+    };
+    AuditLogPageDto: {
+      /** @example 1 */
+      page: number;
+      /** @example 20 */
+      pageSize: number;
+      /**
+       * @description Items on all pages.
+       * @example 1
+       */
+      total: number;
+      /** @description Newest first. */
+      items: components['schemas']['AuditEntryDto'][];
     };
     LivenessDto: {
       /** @enum {string} */
@@ -2248,7 +2456,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description With `REQUIRE_VERIFIED_EMAIL=true`: the password is right, but the email is not verified yet (`email_not_verified`). */
+      /** @description The password is right, but the account is disabled (`account_disabled`), or, with `REQUIRE_VERIFIED_EMAIL=true`, its email is not verified yet (`email_not_verified`). */
       403: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2519,6 +2727,661 @@ export interface operations {
           'X-Request-Id': components['headers']['XRequestId'];
           'Cache-Control': components['headers']['CacheControl'];
           'WWW-Authenticate': components['headers']['WWWAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  listUsers: {
+    parameters: {
+      query?: {
+        page?: number;
+        pageSize?: number;
+        /** @description Matches accounts whose email or name contains it, ignoring case; every character is literal (`%`, `_`, `\` and quotes included). */
+        q?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of accounts, and the total. */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUserPageDto'];
+        };
+      };
+      /** @description Invalid request: `validation_failed` (`errors` names each field or path id at fault), `malformed_json` (the body is not a JSON object in UTF-8, or nests too deep), or `bad_request` (a request that is not well-formed HTTP). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No or malformed bearer token (`unauthenticated`), or an unknown, expired or revoked one (`invalid_token`); `WWW-Authenticate` says which. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'WWW-Authenticate': components['headers']['WWWAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Authenticated, but not allowed (`forbidden`). */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  administerUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A user id, in any case. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['AdminUpdateUserDto'];
+      };
+    };
+    responses: {
+      /** @description The account as changed. */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminUserDto'];
+        };
+      };
+      /** @description Invalid request: `validation_failed` (`errors` names each field or path id at fault), `malformed_json` (the body is not a JSON object in UTF-8, or nests too deep), or `bad_request` (a request that is not well-formed HTTP). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No or malformed bearer token (`unauthenticated`), or an unknown, expired or revoked one (`invalid_token`); `WWW-Authenticate` says which. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'WWW-Authenticate': components['headers']['WWWAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Authenticated, but not allowed (`forbidden`). */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No user with this id (`not_found`). */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description It is the last active admin, and the change would leave none (`last_admin`). */
+      409: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  revokeUserSessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description A user id, in any case. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every session ended. */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Invalid request: `validation_failed` (`errors` names each field or path id at fault), `malformed_json` (the body is not a JSON object in UTF-8, or nests too deep), or `bad_request` (a request that is not well-formed HTTP). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No or malformed bearer token (`unauthenticated`), or an unknown, expired or revoked one (`invalid_token`); `WWW-Authenticate` says which. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'WWW-Authenticate': components['headers']['WWWAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Authenticated, but not allowed (`forbidden`). */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No user with this id (`not_found`). */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request did not arrive in time (`request_timeout`); the connection closes. */
+      408: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so. */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not `application/json` in UTF-8 (`unsupported_media_type`). */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An `Expect` other than `100-continue` (`expectation_failed`). */
+      417: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are too large (`headers_too_large`). */
+      431: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`. */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  readAuditLog: {
+    parameters: {
+      query?: {
+        page?: number;
+        pageSize?: number;
+        /** @description Only events this user caused. */
+        actorId?: string;
+        /** @description Only events about this user. */
+        targetId?: string;
+        /** @description Only events of this kind. */
+        action?:
+          | 'registered'
+          | 'email_verified'
+          | 'login_succeeded'
+          | 'login_failed'
+          | 'logout'
+          | 'logout_all'
+          | 'session_revoked'
+          | 'password_changed'
+          | 'password_reset_requested'
+          | 'password_reset_completed'
+          | 'email_changed'
+          | 'user_deleted'
+          | 'role_changed'
+          | 'account_disabled'
+          | 'account_enabled'
+          | 'sessions_revoked';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of events, and the total. */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditLogPageDto'];
+        };
+      };
+      /** @description Invalid request: `validation_failed` (`errors` names each field or path id at fault), `malformed_json` (the body is not a JSON object in UTF-8, or nests too deep), or `bad_request` (a request that is not well-formed HTTP). */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No or malformed bearer token (`unauthenticated`), or an unknown, expired or revoked one (`invalid_token`); `WWW-Authenticate` says which. */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'WWW-Authenticate': components['headers']['WWWAuthenticate'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Authenticated, but not allowed (`forbidden`). */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
           [name: string]: unknown;
         };
         content: {

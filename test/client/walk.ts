@@ -9,8 +9,10 @@ import type { components, paths } from './openapi.js';
 /** Where an object literal meets the generated body type exactly (openapi-fetch infers its own). */
 const asRegisterBody = (body: components['schemas']['RegisterDto']) => body;
 
+const usage = 'usage: node walk.js <base URL of a running Latchkey> <email of an admin>';
 const baseUrl = process.argv[2];
-if (!baseUrl) throw new Error('usage: node walk.js <base URL of a running Latchkey>');
+const adminEmail = process.argv[3] ?? '';
+if (!baseUrl || !adminEmail) throw new Error(usage);
 const client = createClient<paths>({ baseUrl });
 
 const PASSWORD = 'correct horse battery staple';
@@ -237,6 +239,75 @@ async function main(): Promise<void> {
       const after = await client.GET('/users/me', { headers: bearer(dead) });
       expectProblem(after.response, after.error, 401, 'invalid_token');
     }
+  });
+
+  await step('listUsers: 403 forbidden for a user who is not an admin', async () => {
+    const { error, response } = await client.GET('/admin/users', {
+      headers: bearer(await loginAs(email)),
+    });
+    expectProblem(response, error, 403, 'forbidden');
+  });
+
+  const admin = await loginAs(adminEmail);
+
+  await step('listUsers: an admin finds the account by part of its email', async () => {
+    const { data, response } = await client.GET('/admin/users', {
+      params: { query: { q: email.slice(0, 20).toUpperCase(), pageSize: 10 } },
+      headers: bearer(admin),
+    });
+    expectAnswer(response, 200);
+    assert.ok(data, 'a page');
+    assert.deepEqual(
+      data.items.map((user) => [user.id, user.disabled]),
+      [[id, false]],
+    );
+    assert.deepEqual([data.page, data.pageSize, data.total], [1, 10, 1]);
+  });
+
+  await step('administerUser: disabling ends the sessions and login answers 403', async () => {
+    const before = await loginAs(email);
+    const { data, response } = await client.PATCH('/admin/users/{id}', {
+      params: { path: { id } },
+      headers: bearer(admin),
+      body: { disabled: true },
+    });
+    expectAnswer(response, 200);
+    assert.equal(data?.disabled, true);
+    const dead = await client.GET('/users/me', { headers: bearer(before) });
+    expectProblem(dead.response, dead.error, 401, 'invalid_token');
+    const refused = await client.POST('/auth/login', { body: { email, password: PASSWORD } });
+    expectProblem(refused.response, refused.error, 403, 'account_disabled');
+    const enabled = await client.PATCH('/admin/users/{id}', {
+      params: { path: { id } },
+      headers: bearer(admin),
+      body: { disabled: false },
+    });
+    expectAnswer(enabled.response, 200);
+  });
+
+  await step('revokeUserSessions: 204, then the token is refused', async () => {
+    const before = await loginAs(email);
+    const { response } = await client.POST('/admin/users/{id}/revoke-sessions', {
+      params: { path: { id } },
+      headers: bearer(admin),
+    });
+    expectAnswer(response, 204);
+    const dead = await client.GET('/users/me', { headers: bearer(before) });
+    expectProblem(dead.response, dead.error, 401, 'invalid_token');
+  });
+
+  await step('readAuditLog: the account’s events, newest first, filtered', async () => {
+    const { data, response } = await client.GET('/admin/audit-log', {
+      params: { query: { targetId: id, action: 'account_disabled' } },
+      headers: bearer(admin),
+    });
+    expectAnswer(response, 200);
+    assert.ok(data, 'a page');
+    assert.equal(data.total, 1);
+    assert.deepEqual(
+      data.items.map((entry) => [entry.action, entry.targetId]),
+      [['account_disabled', id]],
+    );
   });
 
   await step('deleteUser: 204, then the account cannot log in', async () => {

@@ -8,7 +8,8 @@ import { configureApp } from '../../src/app.setup.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { Checkpoints } from '../../src/common/checkpoints.js';
 import { Clock } from '../../src/sessions/clock.js';
-import { E2E_DATABASE_URL } from '../setup/test-database.js';
+import { randomBytes } from 'node:crypto';
+import { E2E_DATABASE_URL, onServer, withDatabase } from '../setup/test-database.js';
 
 export interface TestAppOptions {
   /** Settings on top of the test database's (e.g. short session lifetimes). */
@@ -45,6 +46,30 @@ export function migrateOnce(url: string = e2eDatabaseUrl()): Promise<void> {
     }
   })();
   return migrated;
+}
+
+export interface OwnDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of its own on the test server, for tests whose subject is a whole table (the last
+ * active admin of all accounts) and so cannot share the run's database with other files.
+ * Migrated unless `migrated: false`.
+ */
+export async function ownDatabase({ migrated = true } = {}): Promise<OwnDatabase> {
+  const name = `latchkey_test_own_${randomBytes(4).toString('hex')}`;
+  await onServer(e2eDatabaseUrl(), `CREATE DATABASE ${name}`);
+  const url = withDatabase(e2eDatabaseUrl(), name);
+  if (migrated) {
+    const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
+    await dataSource.runMigrations({ transaction: 'all' }).finally(() => dataSource.destroy());
+  }
+  return {
+    url,
+    drop: () => onServer(e2eDatabaseUrl(), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
 }
 
 /** The real application (same configureApp as main.ts) on the run's fresh PostgreSQL database. */

@@ -1,4 +1,3 @@
-import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { OpenAPIObject, OperationObject } from '@nestjs/swagger';
 import { randomInt } from 'node:crypto';
@@ -41,41 +40,5 @@ export function documentedOperations(app: NestExpressApplication): DocumentedOpe
   );
 }
 
-/** The schema of an operation's JSON body, resolved, with its declared properties. */
-export function bodySchema(
-  app: NestExpressApplication,
-  operation: OperationObject,
-): { properties: Record<string, { type?: string; format?: string }>; required: string[] } {
-  const document = openApiDocument(app);
-  const content = (operation.requestBody as { content: Record<string, { schema: unknown }> })
-    .content['application/json'];
-  const ref = (content.schema as { $ref?: string }).$ref;
-  const schema = (
-    ref ? document.components?.schemas?.[ref.split('/').pop() as string] : content.schema
-  ) as {
-    properties?: Record<string, { type?: string; format?: string }>;
-    required?: string[];
-  };
-  return { properties: schema.properties ?? {}, required: schema.required ?? [] };
-}
-
 /** Fills a documented path with ids: `/users/{id}` → `/users/<id>`. */
 export const fill = (path: string, id: string) => path.replace(/\{[^}]+\}/g, id);
-
-/** Keeps every line the app logs through Nest, at every level. */
-export class RecordingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private record = (...parts: unknown[]) => {
-    this.lines.push(
-      parts
-        .map((part) => (part instanceof Error ? `${part.message} ${part.stack}` : String(part)))
-        .join(' '),
-    );
-  };
-  log = this.record;
-  error = this.record;
-  warn = this.record;
-  debug = this.record;
-  verbose = this.record;
-  fatal = this.record;
-}

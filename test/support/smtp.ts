@@ -33,11 +33,15 @@ export class TestSmtpServer {
   private server!: SMTPServer;
   port = 0;
 
-  static async start(): Promise<TestSmtpServer> {
+  /**
+   * `starttls` offers STARTTLS with smtp-server's built-in self-signed certificate, which a client
+   * that verifies certificates must refuse.
+   */
+  static async start({ starttls = false } = {}): Promise<TestSmtpServer> {
     const smtp = new TestSmtpServer();
     smtp.server = new SMTPServer({
       authOptional: true,
-      disabledCommands: ['STARTTLS'],
+      disabledCommands: starttls ? [] : ['STARTTLS'],
       logger: false,
       onData: (stream, session, callback) => {
         simpleParser(stream)

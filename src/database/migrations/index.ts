@@ -3,6 +3,7 @@ import { Sessions1795524212304 } from './1795524212304-Sessions.js';
 import { EmailUniqueCaseInsensitive1795527000000 } from './1795527000000-EmailUniqueCaseInsensitive.js';
 import { CredentialVersion1796140000000 } from './1796140000000-CredentialVersion.js';
 import { EmailTokens1796200000000 } from './1796200000000-EmailTokens.js';
+import { Administration1796300000000 } from './1796300000000-Administration.js';
 
 /** Every migration, oldest first; listed explicitly so they load the same from src (tests) and dist. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   EmailUniqueCaseInsensitive1795527000000,
   CredentialVersion1796140000000,
   EmailTokens1796200000000,
+  Administration1796300000000,
 ];
