@@ -10,6 +10,7 @@ import { type Env, validateEnv } from './config/env.validation.js';
 import { NAMESPACES } from './config/index.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -42,6 +43,8 @@ export class AppModule {
         loggingModule(),
         DatabaseModule,
         RedisModule,
+        // Before AuthModule: its global guard then runs before AuthGuard.
+        RateLimitModule,
         SessionsModule,
         UsersModule,
         AuthModule,

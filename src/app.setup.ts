@@ -4,8 +4,10 @@ import type {
   NestExpressApplication,
   NestExpressBodyParserOptionsFor,
 } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { useContainer } from 'class-validator';
+import helmet from 'helmet';
 import { type AppConfig, appConfig } from './config/app.config.js';
 import {
   BODY_LIMIT,
@@ -55,11 +57,58 @@ const API_DESCRIPTION = `Register, log in for an opaque bearer token, and manage
 * A method a path does not take answers 405 \`method_not_allowed\` with \`Allow\`
   (the \`MethodNotAllowed\` response).
 * Ids are UUIDs, returned in lower case; times are ISO 8601 UTC.
+* Too many requests answer 429 \`rate_limited\` with \`Retry-After\` (seconds). Limits are per client IP
+  (IPv6 by /64; behind a proxy, as \`TRUST_PROXY\` says): 300 a minute on any route but the health
+  probes; login 10 a minute; register 10 an hour; forgot-password and verify-email/resend 10 an hour
+  per IP and 3 an hour per target email. Login is also throttled per account, from any address: after
+  5 attempts without the right password each further one waits 1 s, doubling up to 15 min. Every
+  instance shares the counts (through Redis when one is configured). A counter store that fails
+  answers 503 on these routes (the general limit alone lets requests through).
+* New passwords (register, \`updateUser\`, reset) are refused with 400 (field \`password\`, with the
+  reason) when they are among the most common passwords, contain the service name or the email's
+  local part, or (when the service is set up to check) appear in a breach corpus.
+* Responses carry security headers (HSTS, \`nosniff\`, a Content-Security-Policy with
+  \`frame-ancestors 'none'\`, \`Referrer-Policy: no-referrer\`). Cross-origin browser access (CORS)
+  is off unless the service lists your origin; credentials are never allowed.
 * The request examples work as shown, in order, on a fresh service: register, log in, then any
   \`updateUser\` example on that account.`;
 
 /** The paths whose responses configureApp marks \`Cache-Control: no-store\`. */
 const NO_STORE_PATHS = ['/auth', '/users', '/admin'];
+
+/** A year, the least HSTS max-age that browsers' preload lists accept. */
+const HSTS_MAX_AGE = 365 * 24 * 3600;
+
+/** Seconds a browser may cache a CORS preflight's answer. */
+const CORS_MAX_AGE = 600;
+
+/**
+ * Security headers (helmet) on every response. The API's JSON needs no resource at all, so its
+ * policy allows nothing; Swagger UI at /docs loads its own scripts and styles, and sets inline
+ * styles, images as data: URIs, and fetches /docs-json. Neither may be framed.
+ */
+const securityHeaders = (scriptsAndStyles: boolean) =>
+  helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: scriptsAndStyles
+        ? {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'"],
+            styleSrc: ["'self'", "'unsafe-inline'"],
+            imgSrc: ["'self'", 'data:'],
+            connectSrc: ["'self'"],
+            objectSrc: ["'none'"],
+            baseUri: ["'none'"],
+            formAction: ["'self'"],
+            frameAncestors: ["'none'"],
+          }
+        : { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+    },
+    strictTransportSecurity: { maxAge: HSTS_MAX_AGE, includeSubDomains: true },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
 
 /** Everything between "the app exists" and "it listens": shared by main.ts and the e2e tests. */
 export function configureApp(app: NestExpressApplication): INestApplication {
@@ -68,6 +117,26 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.set('trust proxy', config.trustProxy);
   answerNodeHttpErrorsAsProblems(app.getHttpServer());
   app.use(requestId);
+  const docsHeaders = securityHeaders(true);
+  const apiHeaders = securityHeaders(false);
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    (request.path === '/docs' || request.path.startsWith('/docs/') ? docsHeaders : apiHeaders)(
+      request,
+      response,
+      next,
+    ),
+  );
+  if (config.corsOrigins.length > 0) {
+    // An explicit list, never the request's own origin; no credentials: tokens travel in a header.
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: false,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['Location', 'Retry-After', 'X-Request-Id', 'WWW-Authenticate'],
+      maxAge: CORS_MAX_AGE,
+    });
+  }
   app.use(refuseWhatNodeWould);
   app.use(escapeUndecodablePath);
   app.use(NO_STORE_PATHS, noStore);
@@ -84,10 +153,12 @@ export function configureApp(app: NestExpressApplication): INestApplication {
     { get: (type) => moduleRef.get(type, { strict: false }) },
     { fallbackOnErrors: true },
   );
-  SwaggerModule.setup('docs', app, openApiDocument(app), {
-    jsonDocumentUrl: 'docs-json',
-    customSiteTitle: 'Latchkey API',
-  });
+  if (config.swaggerEnabled) {
+    SwaggerModule.setup('docs', app, openApiDocument(app), {
+      jsonDocumentUrl: 'docs-json',
+      customSiteTitle: 'Latchkey API',
+    });
+  }
   return app;
 }
 

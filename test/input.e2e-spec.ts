@@ -3,7 +3,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import { DataSource } from 'typeorm';
 import { createTestApp } from './support/app.js';
 import {
@@ -15,6 +14,7 @@ import {
   register,
   uniqueEmail,
 } from './support/factories.js';
+import { type RawResponse, rawExchange } from './support/raw-http.js';
 import { redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
 
 const JSON_TYPE = 'application/json';
@@ -22,35 +22,6 @@ const problemType = /^application\/problem\+json/;
 
 /** A body nested `depth` arrays deep, within the 16 KiB limit. */
 const nested = (depth: number) => `{"name":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Writes bytes to the server as they are (no client library fixes them up) and reads the answer. */
-function rawExchange(port: number, bytes: string): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk) => (received += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const [head, ...rest] = received.split('\r\n\r\n');
-      const [statusLine, ...headerLines] = head.split('\r\n');
-      const headers = Object.fromEntries(
-        headerLines.map((line) => {
-          const colon = line.indexOf(':');
-          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
-        }),
-      );
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
-    });
-    socket.end(bytes, 'latin1');
-  });
-}
 
 interface PlainResponse {
   status?: number;

@@ -92,14 +92,21 @@ async function tryItOut(
       await app?.close();
     });
 
-    it('registers, logs in, authorizes with the token and reads /users/me', async () => {
+    it('registers, logs in, authorizes with the token and reads /users/me, under its Content-Security-Policy (ASVS 3.4.3)', async () => {
       const email = uniqueEmail('swagger');
       const page = await browser.newPage({ viewport: { width: 1280, height: 1300 } });
       page.setDefaultTimeout(15_000);
       const pageErrors: string[] = [];
       page.on('pageerror', (error) => pageErrors.push(error.message));
+      // Chromium reports each resource or inline style the policy blocked as a console error.
+      const consoleErrors: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
 
-      await page.goto(`${baseUrl}/docs`);
+      const docs = await page.goto(`${baseUrl}/docs`);
+      expect(docs?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(docs?.headers()['content-security-policy']).toContain("script-src 'self'");
       await operation(page, 'POST', '/auth/register').waitFor();
 
       const registered = await tryItOut(page, 'POST', '/auth/register', {
@@ -139,6 +146,7 @@ async function tryItOut(
       // The top of the page holds the Authorize button and the /users/me block with its response.
       await page.screenshot({ path: SCREENSHOT });
       expect(pageErrors).toEqual([]);
+      expect(consoleErrors.filter((text) => /Content.Security.Policy/i.test(text))).toEqual([]);
       await page.close();
     }, 60_000);
   },

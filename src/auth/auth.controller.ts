@@ -15,11 +15,15 @@ import { type Origin, RequestOrigin } from '../audit/origin.js';
 import { Public } from '../common/decorators/public.decorator.js';
 import { ApiProblem } from '../common/openapi.js';
 import { type MailConfig, mailConfig } from '../config/mail.config.js';
+import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
+import { digestKey, RateLimits } from '../rate-limit/rate-limits.service.js';
 import { CurrentSession } from '../sessions/current-session.decorator.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AccountsService } from '../users/accounts.service.js';
+import { CurrentUser } from '../users/current-user.decorator.js';
 import { UserDto } from '../users/dto/user.dto.js';
+import type { User } from '../users/user.entity.js';
 import { AuthService } from './auth.service.js';
 import {
   AcceptedDto,
@@ -42,12 +46,14 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly accounts: AccountsService,
     private readonly sessions: SessionsService,
+    private readonly limits: RateLimits,
     private readonly audit: AuditLog,
     @Inject(mailConfig.KEY) private readonly mail: MailConfig,
   ) {}
 
   @Public()
   @Post('register')
+  @RateLimit(['register', 'ip'])
   @ApiOperation({
     operationId: 'register',
     security: [],
@@ -118,6 +124,7 @@ export class AuthController {
 
   @Post('verify-email/resend')
   @HttpCode(202)
+  @RateLimit(['resendPerIp', 'ip'])
   @ApiBearerAuth('bearer')
   @ApiOperation({
     operationId: 'resendVerification',
@@ -126,14 +133,17 @@ export class AuthController {
       'Voids the links sent before. Nothing is sent when the address is verified already.',
   })
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'Accepted: the message will be sent.' })
-  async resendVerification(@CurrentSession() session: Session): Promise<AcceptedDto> {
-    await this.accounts.resendVerification(session.userId);
+  async resendVerification(@CurrentUser() user: User): Promise<AcceptedDto> {
+    // Keyed on the address the message goes to, which only the token tells.
+    await this.limits.consume('resendPerEmail', digestKey(user.email));
+    await this.accounts.resendVerification(user.id);
     return { status: 'accepted' };
   }
 
   @Public()
   @Post('forgot-password')
   @HttpCode(202)
+  @RateLimit(['forgotPasswordPerIp', 'ip'], ['forgotPasswordPerEmail', 'body.email'])
   @ApiOperation({
     operationId: 'forgotPassword',
     security: [],
@@ -178,6 +188,7 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(200)
+  @RateLimit(['login', 'ip'])
   @ApiOperation({
     operationId: 'login',
     security: [],
@@ -192,6 +203,12 @@ export class AuthController {
   })
   @ApiOkResponse({ type: LoginResponseDto, description: 'Logged in: a new session.' })
   @ApiProblem(401, 'Unknown email or wrong password, one answer for both (`invalid_credentials`).')
+  @ApiProblem(
+    429,
+    'Too many attempts (`rate_limited`), with `Retry-After`: from this client address (default 10 a minute), ' +
+      'or on this account from anywhere: after 5 attempts without the right password, each further one waits ' +
+      '1 s, doubling up to 15 min (never a lock; the right password resets it). Known and unknown emails alike.',
+  )
   @ApiProblem(
     403,
     'The password is right, but the account is disabled (`account_disabled`), or, with ' +

@@ -4,6 +4,7 @@ import { COMMAND_LINE } from '../audit/origin.js';
 import type { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import type { Session } from '../sessions/session.js';
+import type { LoginThrottle } from '../rate-limit/login-throttle.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import type { AccountsService } from '../users/accounts.service.js';
 import type { PasswordService } from '../users/password.service.js';
@@ -72,6 +73,10 @@ describe('AuthService.login', () => {
       passwords as unknown as PasswordService,
       sessions as unknown as SessionsService,
       checkpoints as unknown as Checkpoints,
+      {
+        attempt: async () => undefined,
+        succeeded: async () => undefined,
+      } as unknown as LoginThrottle,
       audit as unknown as AuditLog,
       { requireVerifiedEmail: false } as MailConfig,
     );

@@ -4,8 +4,10 @@ import type { Origin } from '../audit/origin.js';
 import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { type MailConfig, mailConfig } from '../config/mail.config.js';
+import { LoginThrottle } from '../rate-limit/login-throttle.js';
 import { type ClientInfo, SessionsService } from '../sessions/sessions.service.js';
 import { AccountsService } from '../users/accounts.service.js';
+import { normalizeEmail } from '../users/dto/user-fields.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { PasswordService } from '../users/password.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -41,6 +43,7 @@ export class AuthService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
     private readonly checkpoints: Checkpoints,
+    private readonly throttle: LoginThrottle,
     private readonly audit: AuditLog,
     @Inject(mailConfig.KEY) private readonly mail: MailConfig,
   ) {}
@@ -50,7 +53,8 @@ export class AuthService {
    * under the credential version read with the password hash; if the account changed or went
    * meanwhile, the login fails as if the password were wrong (it was checked against a stale one).
    * Each attempt is audited in an insert of its own (a session is no database transaction when
-   * it lives in Redis): the email tried, never the password.
+   * it lives in Redis): the email tried, never the password. Every attempt counts against the
+   * account's throttle (known email or not) until the password is right.
    */
   async login(
     { email, password }: LoginDto,
@@ -65,6 +69,8 @@ export class AuthService {
       });
       return problem;
     };
+    const account = normalizeEmail(email);
+    await this.throttle.attempt(account);
     const user = await this.users.findByEmail(email);
     if (!user) {
       await this.passwords.verifyDummy(password);
@@ -72,6 +78,7 @@ export class AuthService {
     }
     if (!(await this.passwords.verify(user.passwordHash, password)))
       throw await failed(user.id, 'wrong_password', invalidCredentials());
+    await this.throttle.succeeded(account);
     // Only now: before the password checked out, the answer must not tell these states apart.
     if (user.disabled) throw await failed(user.id, 'account_disabled', accountDisabled());
     if (this.mail.requireVerifiedEmail && !user.emailVerified)

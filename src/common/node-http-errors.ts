@@ -33,6 +33,15 @@ const BAD_REQUEST: ParserProblem = {
   detail: 'The request is not valid HTTP/1.1 (request line, headers or body framing).',
 };
 
+/** What helmet sends on the app's responses, for those the app never sees. */
+const SECURITY_HEADERS = [
+  "Content-Security-Policy: default-src 'none';frame-ancestors 'none';base-uri 'none'",
+  'Strict-Transport-Security: max-age=31536000; includeSubDomains',
+  'X-Content-Type-Options: nosniff',
+  'X-Frame-Options: DENY',
+  'Referrer-Policy: no-referrer',
+];
+
 function problemResponse({ status, code, detail }: ParserProblem): string {
   const title = STATUS_CODES[status] ?? 'Error';
   const body = JSON.stringify({ type: 'about:blank', title, status, detail, code });
@@ -42,6 +51,7 @@ function problemResponse({ status, code, detail }: ParserProblem): string {
     `Content-Length: ${Buffer.byteLength(body)}`,
     `X-Request-Id: ${randomUUID()}`,
     'Cache-Control: no-store',
+    ...SECURITY_HEADERS,
     'Connection: close',
     '',
     body,

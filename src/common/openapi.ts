@@ -13,6 +13,7 @@ import {
   type ReferenceObject,
   type ResponseObject,
 } from '@nestjs/swagger';
+import { NO_RATE_LIMIT_EXTENSION } from './decorators/no-rate-limit.decorator.js';
 import { MAX_FIELD_ERRORS } from './validation.js';
 
 export class FieldErrorDto {
@@ -77,11 +78,13 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   413: 'The body is over 16 KiB (`payload_too_large`); refused before it is read when `Content-Length` says so.',
   415: 'The body is not `application/json` in UTF-8 (`unsupported_media_type`).',
   417: 'An `Expect` other than `100-continue` (`expectation_failed`).',
-  429: 'Too many attempts (`rate_limited`); retry after `Retry-After` seconds.',
+  429:
+    'Too many requests from this client address, or attempts on this account (`rate_limited`); ' +
+    'retry after `Retry-After` seconds.',
   431: 'The request headers are too large (`headers_too_large`).',
   500: 'Unexpected failure (`internal_error`): the detail is generic; the server log has the rest, under the `X-Request-Id`.',
   503:
-    'A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` ' +
+    'A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` ' +
     '(`service_unavailable`); retry after `Retry-After` seconds.',
 };
 
@@ -159,7 +162,10 @@ const NO_DEPENDENCIES = 'x-no-dependencies';
 /** Marks an operation that uses no database or store, so it never answers 503 for one. */
 export const ApiNoDependencies = () => ApiExtension(NO_DEPENDENCIES, true);
 
-type Operation = OperationObject & { [NO_DEPENDENCIES]?: boolean };
+type Operation = OperationObject & {
+  [NO_DEPENDENCIES]?: boolean;
+  [NO_RATE_LIMIT_EXTENSION]?: boolean;
+};
 
 /** Every operation of the document, with its path and method. */
 function* operations(document: OpenAPIObject) {
@@ -176,7 +182,8 @@ const isSecured = (document: OpenAPIObject, operation: Operation) =>
 /**
  * What any route can answer before or around its handler: 400 (malformed JSON, HTTP that is not
  * well-formed), 408, 413 and 415 (any request may carry a body), 417, 431, 500; 401 where a token
- * is needed; 503 unless the operation uses no dependency. Routes document only their own errors.
+ * is needed; 429 unless the operation is exempt from rate limits (@NoRateLimit); 503 unless the
+ * operation uses no dependency. Routes document only their own errors.
  */
 export function withCommonProblems(document: OpenAPIObject): OpenAPIObject {
   for (const { operation } of operations(document)) {
@@ -187,12 +194,14 @@ export function withCommonProblems(document: OpenAPIObject): OpenAPIObject {
       413,
       415,
       417,
+      ...(operation[NO_RATE_LIMIT_EXTENSION] ? [] : [429]),
       431,
       500,
       ...(operation[NO_DEPENDENCIES] ? [] : [503]),
     ];
     for (const status of statuses) operation.responses[status] ??= problemResponse(status);
     delete operation[NO_DEPENDENCIES];
+    delete operation[NO_RATE_LIMIT_EXTENSION];
   }
   return document;
 }

@@ -1,3 +1,4 @@
+import { parseOrigins } from './env.validation.js';
 import { type ConfigOf, namespace } from './namespace.js';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js';
 
@@ -14,5 +15,8 @@ export const appConfig = namespace('app', (env) => ({
   logLevel: env.LOG_LEVEL,
   /** The bound on every call to PostgreSQL or Redis. */
   dependencyTimeoutMs: env.DEPENDENCY_TIMEOUT * 1000,
+  /** Origins allowed cross-origin; empty: CORS stays off. */
+  corsOrigins: parseOrigins(env.CORS_ORIGINS),
+  swaggerEnabled: env.SWAGGER_ENABLED,
 }));
 export type AppConfig = ConfigOf<typeof appConfig>;

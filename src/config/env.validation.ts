@@ -24,6 +24,7 @@ export const SESSION_STORES = ['memory', 'postgres', 'redis'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export const REGISTRATION_MODES = ['standard', 'enumeration-safe'] as const;
 export const SWITCHES = ['on', 'off'] as const;
+export const ON_ERROR = ['accept', 'refuse'] as const;
 
 /** A TCP port, 1–65535. */
 const PORT_PATTERN =
@@ -62,6 +63,63 @@ const IsTrustProxy = () =>
       defaultMessage: (args) =>
         'must be true, false, a number of hops, or a comma-separated list of IP addresses, ' +
         `CIDR subnets, loopback, linklocal and uniquelocal (${JSON.stringify(badTrustProxyEntry(String(args?.value)))} is none of these)`,
+    },
+  });
+
+/** `N/duration`: at most N requests per window, e.g. `10/1m`. */
+const RATE = /^\s*(\d{1,7})\s*\/\s*(\S+)\s*$/;
+
+/** A rate limit setting as `points/seconds`, or undefined when it does not parse (or is out of bounds). */
+export function parseRate(value: string): { points: number; seconds: number } | undefined {
+  const match = RATE.exec(value);
+  const points = Number(match?.[1]);
+  const seconds = match ? parseDuration(match[2]) : undefined;
+  if (!match || points < 1 || seconds === undefined || seconds < 1 || seconds > DAY)
+    return undefined;
+  return { points, seconds };
+}
+
+const IsRate = () =>
+  ValidateBy({
+    name: 'isRate',
+    validator: {
+      validate: (value) => typeof value === 'string' && parseRate(value) !== undefined,
+      defaultMessage: () =>
+        'must be requests/window, from 1 request per 1s to 9999999 per 1d (e.g. 10/1m, 3/1h)',
+    },
+  });
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/** The entries of CORS_ORIGINS (validated by Env). */
+export const parseOrigins = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+
+const IsOriginList = () =>
+  ValidateBy({
+    name: 'isOriginList',
+    validator: {
+      validate: (value) =>
+        typeof value === 'string' && parseOrigins(value).every((origin) => ORIGIN.test(origin)),
+      defaultMessage: (args) =>
+        'must be a comma-separated list of origins such as https://app.example.com (scheme, host, ' +
+        `optional port; no path, no *): ${JSON.stringify(parseOrigins(String(args?.value)).find((origin) => !ORIGIN.test(origin)))} is not one`,
+    },
+  });
+
+const AtLeast = (other: string) =>
+  ValidateBy({
+    name: 'atLeast',
+    validator: {
+      validate: (value, args) => {
+        const limit = (args?.object as Record<string, unknown>)[other];
+        return typeof value !== 'number' || typeof limit !== 'number' || value >= limit;
+      },
+      defaultMessage: () => `must be at least ${other}`,
     },
   });
 
@@ -120,6 +178,64 @@ export class Env {
   @Duration(1, 60)
   DEPENDENCY_TIMEOUT = 3;
 
+  /**
+   * Browser origins allowed to call the API cross-origin (CORS); unset, no cross-origin access.
+   * Never `*` and never a reflected origin: the list is explicit.
+   */
+  @ValidateIf((env: Env) => env.CORS_ORIGINS !== undefined)
+  @IsOriginList()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  /** Serve Swagger UI at /docs and the OpenAPI document at /docs-json. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  SWAGGER_ENABLED = true;
+
+  /** `off`: no rate limit and no per-account login throttling (test environments only). */
+  @IsIn(SWITCHES)
+  RATE_LIMITS: (typeof SWITCHES)[number] = 'on';
+
+  /** Login attempts per client IP (IPv6: per /64). */
+  @IsRate()
+  RATE_LIMIT_LOGIN = '10/1m';
+
+  @IsRate()
+  RATE_LIMIT_REGISTER = '10/1h';
+
+  /** forgot-password and verify-email/resend, per target email. */
+  @IsRate()
+  RATE_LIMIT_RECOVERY_PER_EMAIL = '3/1h';
+
+  /** forgot-password and verify-email/resend, per client IP. */
+  @IsRate()
+  RATE_LIMIT_RECOVERY_PER_IP = '10/1h';
+
+  /** Every request but the health probes, per client IP. */
+  @IsRate()
+  RATE_LIMIT_GENERAL = '300/1m';
+
+  /** Consecutive login attempts on one account that are never delayed. */
+  @Transform(toInt)
+  @Min(1)
+  @Max(100)
+  @IsInt()
+  LOGIN_THROTTLE_FREE_ATTEMPTS = 5;
+
+  /** The first delay once the free attempts are used up; each further failure doubles it. */
+  @Duration(1, 3600)
+  LOGIN_THROTTLE_BASE_DELAY = 1;
+
+  /** The longest delay between two attempts on one account: it never becomes a lock. */
+  @AtLeast('LOGIN_THROTTLE_BASE_DELAY')
+  @Duration(1, DAY)
+  LOGIN_THROTTLE_MAX_DELAY = 15 * 60;
+
+  /** Failures this long in the past are forgotten (the count starts again). */
+  @AtLeast('LOGIN_THROTTLE_MAX_DELAY')
+  @Duration(60, 30 * DAY)
+  LOGIN_THROTTLE_WINDOW = DAY;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 
@@ -172,6 +288,24 @@ export class Env {
   @Max(16)
   @IsInt()
   ARGON2_PARALLELISM = 1;
+
+  /**
+   * A k-anonymity range API of breached passwords (Have I Been Pwned's is
+   * https://api.pwnedpasswords.com/range): only the first 5 hex digits of the SHA-1 leave.
+   */
+  @ValidateIf((env: Env) => env.PWNED_PASSWORDS_URL !== undefined)
+  @IsUrl(
+    { protocols: ['http', 'https'], require_tld: false, require_protocol: true },
+    { message: 'must be an http:// or https:// URL' },
+  )
+  PWNED_PASSWORDS_URL?: string;
+
+  @Duration(1, 30)
+  PWNED_PASSWORDS_TIMEOUT = 2;
+
+  /** When the range API fails or times out: `accept` the password (fail open) or `refuse` (503). */
+  @IsIn(ON_ERROR)
+  PWNED_PASSWORDS_ON_ERROR: (typeof ON_ERROR)[number] = 'accept';
 
   @IsIn(SESSION_STORES)
   SESSION_STORE: (typeof SESSION_STORES)[number] = 'memory';

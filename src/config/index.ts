@@ -3,6 +3,7 @@ import { auditConfig } from './audit.config.js';
 import { databaseConfig } from './database.config.js';
 import { mailConfig } from './mail.config.js';
 import { passwordsConfig } from './passwords.config.js';
+import { rateLimitConfig } from './rate-limit.config.js';
 import { redisConfig } from './redis.config.js';
 import { sessionConfig } from './session.config.js';
 
@@ -14,5 +15,6 @@ export const NAMESPACES = [
   sessionConfig,
   redisConfig,
   mailConfig,
+  rateLimitConfig,
   auditConfig,
 ];

@@ -8,5 +8,11 @@ export const passwordsConfig = namespace('passwords', (env) => ({
     timeCost: env.ARGON2_TIME_COST,
     parallelism: env.ARGON2_PARALLELISM,
   },
+  /** The breached-password range API; undefined: no such check. */
+  pwned: {
+    url: env.PWNED_PASSWORDS_URL?.replace(/\/+$/, ''),
+    timeoutMs: env.PWNED_PASSWORDS_TIMEOUT * 1000,
+    onError: env.PWNED_PASSWORDS_ON_ERROR,
+  },
 }));
 export type PasswordsConfig = ConfigOf<typeof passwordsConfig>;

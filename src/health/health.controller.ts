@@ -6,6 +6,7 @@ import {
   type HealthCheckResult,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { NoRateLimit } from '../common/decorators/no-rate-limit.decorator.js';
 import { Public } from '../common/decorators/public.decorator.js';
 import { RETRY_AFTER_SECONDS } from '../common/dependency-failure.js';
 import { type AppConfig, appConfig } from '../config/app.config.js';
@@ -16,6 +17,7 @@ import { LivenessDto, ReadinessDto, ReadinessProblemDto } from './dto/health.dto
 import { ShutdownService } from './shutdown.service.js';
 
 @Public()
+@NoRateLimit()
 @ApiTags('health')
 @Controller('health')
 export class HealthController {

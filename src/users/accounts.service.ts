@@ -4,14 +4,16 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AuditLog } from '../audit/audit-log.service.js';
 import type { Origin } from '../audit/origin.js';
 import { Checkpoints } from '../common/checkpoints.js';
-import { ProblemException } from '../common/problem.exception.js';
+import { ProblemException, validationFailed } from '../common/problem.exception.js';
 import { digestEmailToken, EmailTokens } from '../mail/email-tokens.js';
 import { MailOutbox } from '../mail/outbox.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { normalizeEmail } from './dto/user-fields.js';
+import { blocklistReason } from './password-blocklist.js';
 import { PasswordService } from './password.service.js';
+import { PwnedPasswords } from './pwned-passwords.js';
 import { User, type UserRole } from './user.entity.js';
 import { userNotFound, UsersService } from './users.service.js';
 
@@ -85,7 +87,21 @@ export class AccountsService {
     private readonly outbox: MailOutbox,
     private readonly tokens: EmailTokens,
     private readonly audit: AuditLog,
+    private readonly pwned: PwnedPasswords,
   ) {}
+
+  /**
+   * The rules a new password meets beyond its body's validation, which needs the account: not built
+   * on any of its addresses, and not in a breach corpus (when the range API is configured).
+   */
+  private async checkNewPassword(password: string, emails: string[]): Promise<void> {
+    const reason =
+      blocklistReason(password, emails) ??
+      ((await this.pwned.isBreached(password))
+        ? 'has appeared in a data breach; choose another'
+        : undefined);
+    if (reason) throw validationFailed([{ field: 'password', message: reason }]);
+  }
 
   /**
    * Inserts the user and enqueues its verification message (unless already verified), in one
@@ -96,6 +112,7 @@ export class AccountsService {
     origin: Origin,
     { role = 'user', emailVerified = false }: Provisioning = {},
   ): Promise<User> {
+    await this.checkNewPassword(password, [email]);
     const passwordHash = await this.passwords.hash(password);
     const values = {
       email: normalizeEmail(email),
@@ -129,6 +146,7 @@ export class AccountsService {
    * is told by mail instead.
    */
   async registerQuietly({ email, password, name }: NewUser, origin: Origin): Promise<void> {
+    await this.checkNewPassword(password, [email]);
     const passwordHash = await this.passwords.hash(password);
     const values = { email: normalizeEmail(email), name: name ?? null, passwordHash };
     await this.dataSource.transaction(async (manager) => {
@@ -211,6 +229,8 @@ export class AccountsService {
       if (!consumed) throw invalidOrExpiredToken();
       const user = await manager.findOneBy(User, { id: consumed.userId });
       if (!user) throw invalidOrExpiredToken();
+      // A refusal rolls the transaction back: the link still works for a better password.
+      await this.checkNewPassword(password, [user.email]);
       await manager.update(
         User,
         { id: user.id },
@@ -241,6 +261,8 @@ export class AccountsService {
     if (isSelf && (newEmail !== undefined || newPassword !== undefined)) {
       await this.confirmCurrentPassword(user, changes.currentPassword);
     }
+    if (newPassword !== undefined)
+      await this.checkNewPassword(newPassword, [user.email, ...(newEmail ? [newEmail] : [])]);
     const change: Change = { set: {}, endsSessions: newPassword !== undefined };
     if (changes.name !== undefined) change.set.name = changes.name;
     if (newEmail !== undefined)

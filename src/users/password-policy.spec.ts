@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { validateEnv } from '../config/env.validation.js';
 import { passwordsConfig } from '../config/passwords.config.js';
+import { blocklistReason, COMMON_PASSWORDS } from './password-blocklist.js';
 import { PASSWORD_MAX_LENGTH, PasswordPolicy } from './password-policy.js';
 
 const policyWith = (values: Record<string, string> = {}) =>
@@ -43,5 +44,35 @@ describe('PasswordPolicy', () => {
 
   it('neither trims nor folds: spaces count', () => {
     expect(policyWith().validate(' '.repeat(12))).toBe(true);
+  });
+});
+
+describe('the password blocklist', () => {
+  it('holds at least the 10,000 most common passwords', () => {
+    expect(COMMON_PASSWORDS).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('refuses common passwords in any case, the service name and the email local part', () => {
+    expect(blocklistReason('password1234')).toMatch(/most common/);
+    expect(blocklistReason('PassWord1234')).toMatch(/most common/);
+    expect(blocklistReason('keep latchkey safe')).toMatch(/service/);
+    expect(blocklistReason('lovelace was here', ['Lovelace@example.com'])).toMatch(/email/);
+    expect(blocklistReason('correct horse battery staple', ['ada@example.com'])).toBeUndefined();
+  });
+
+  it('ignores local parts too short to mean anything', () => {
+    expect(blocklistReason('a big blue passphrase', ['a@example.com'])).toBeUndefined();
+  });
+
+  it('is part of the policy, with its reason as the message', () => {
+    const policy = policyWith();
+    const args = { value: 'qwerty123456', object: {} } as never;
+    expect(policy.validate('qwerty123456', args)).toBe(false);
+    expect(policy.defaultMessage(args)).toMatch(/most common/);
+    const withEmail = {
+      value: 'hopper for ever',
+      object: { email: 'hopper@example.com' },
+    } as never;
+    expect(policy.validate('hopper for ever', withEmail)).toBe(false);
   });
 });

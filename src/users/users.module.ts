@@ -8,6 +8,7 @@ import { SessionsModule } from '../sessions/sessions.module.js';
 import { AccountsService } from './accounts.service.js';
 import { PasswordPolicy } from './password-policy.js';
 import { PasswordService } from './password.service.js';
+import { PwnedPasswords } from './pwned-passwords.js';
 import { User } from './user.entity.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
@@ -15,7 +16,14 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([User]), SessionsModule, MailModule, AuditModule],
   controllers: [UsersController],
-  providers: [UsersService, AccountsService, PasswordService, PasswordPolicy, Checkpoints],
+  providers: [
+    UsersService,
+    AccountsService,
+    PasswordService,
+    PasswordPolicy,
+    PwnedPasswords,
+    Checkpoints,
+  ],
   exports: [UsersService, AccountsService, PasswordService, Checkpoints],
 })
 export class UsersModule implements OnModuleInit {

@@ -481,7 +481,7 @@ export interface components {
       email?: string;
       /**
        * Format: password
-       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent.
+       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent. Refused (400, with the reason) when it is one of the most common passwords (in any case), contains the service name `latchkey` or the local part of the account’s email, or, where the service checks, appears in a data breach.
        * @example correct horse battery staple
        */
       password?: string;
@@ -506,7 +506,7 @@ export interface components {
       email: string;
       /**
        * Format: password
-       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent.
+       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent. Refused (400, with the reason) when it is one of the most common passwords (in any case), contains the service name `latchkey` or the local part of the account’s email, or, where the service checks, appears in a data breach.
        * @example correct horse battery staple
        */
       password: string;
@@ -553,7 +553,7 @@ export interface components {
       token: string;
       /**
        * Format: password
-       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent.
+       * @description PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but well-formed Unicode (no unpaired surrogates); used exactly as sent. Refused (400, with the reason) when it is one of the most common passwords (in any case), contains the service name `latchkey` or the local part of the account’s email, or, where the service checks, appears in a data breach.
        * @example correct horse battery staple
        */
       password: string;
@@ -920,6 +920,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -942,7 +954,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1055,6 +1067,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1077,7 +1101,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1178,6 +1202,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1200,7 +1236,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1326,6 +1362,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1348,7 +1396,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1472,6 +1520,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1494,7 +1554,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1636,6 +1696,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1658,7 +1730,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1778,6 +1850,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1800,7 +1884,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1891,6 +1975,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -1913,7 +2009,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2014,6 +2110,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2036,7 +2144,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2129,6 +2237,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2151,7 +2271,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2242,6 +2362,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2264,7 +2396,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2379,6 +2511,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many attempts (`rate_limited`), with `Retry-After`: from this client address (default 10 a minute), or on this account from anywhere: after 5 attempts without the right password, each further one waits 1 s, doubling up to 15 min (never a lock; the right password resets it). Known and unknown emails alike. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2401,7 +2545,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2500,6 +2644,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2522,7 +2678,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2621,6 +2777,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2643,7 +2811,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2760,6 +2928,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2782,7 +2962,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -2923,6 +3103,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -2945,7 +3137,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -3069,6 +3261,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -3091,7 +3295,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -3228,6 +3432,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description Too many requests from this client address, or attempts on this account (`rate_limited`); retry after `Retry-After` seconds. */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['XRequestId'];
+          'Cache-Control': components['headers']['CacheControl'];
+          'Retry-After': components['headers']['RetryAfter'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are too large (`headers_too_large`). */
       431: {
         headers: {
@@ -3250,7 +3466,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description A dependency (database, session store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
+      /** @description A dependency (database, session store, rate-limit store) is down or did not answer within `DEPENDENCY_TIMEOUT` (`service_unavailable`); retry after `Retry-After` seconds. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];

@@ -75,7 +75,10 @@ export const PasswordField = ({ optional = false } = {}) =>
       maxLength: PASSWORD_MAX_LENGTH,
       description:
         'PASSWORD_MIN_LENGTH (default 12) to 128 characters (code points); any characters, but ' +
-        'well-formed Unicode (no unpaired surrogates); used exactly as sent.',
+        'well-formed Unicode (no unpaired surrogates); used exactly as sent. Refused (400, with the ' +
+        'reason) when it is one of the most common passwords (in any case), contains the service ' +
+        'name `latchkey` or the local part of the account’s email, or, where the service checks, ' +
+        'appears in a data breach.',
     }),
     ...(optional ? [Optional()] : []),
     WellFormed(),

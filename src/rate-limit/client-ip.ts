@@ -1,0 +1,14 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * The bucket of a client address for rate limiting: an IPv4 address itself (also when it arrives
+ * IPv4-mapped, `::ffff:a.b.c.d`), an IPv6 address by its /64, since one subscriber usually holds a
+ * whole /64 and could rotate through it at will.
+ */
+export function clientBucket(ip: string | undefined): string {
+  if (!ip || !ipaddr.isValid(ip)) return 'unknown';
+  const address = ipaddr.process(ip);
+  if (address.kind() === 'ipv4') return address.toString();
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4);
+  return `${parts.map((part) => part.toString(16)).join(':')}::/64`;
+}
