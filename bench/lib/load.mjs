@@ -1,0 +1,64 @@
+// HTTP load through autocannon (programmatic), and the raw argon2 measurement in a child process.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+
+/**
+ * `connections` connections for `seconds` against `url`; each request built by `build(i)` (method,
+ * path, headers, body). Throughput counts 2xx answers only, so errors never look like speed.
+ */
+export async function load({ url, connections, seconds, build }) {
+  let sequence = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    requests: [{ setupRequest: (request) => ({ ...request, ...build(sequence++) }) }],
+  });
+  return {
+    requests: result['2xx'] / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/**
+ * The same load split over several servers at once (connections shared out evenly): throughput
+ * adds up, p50 is the request-weighted mean and p99 the worst of the parts.
+ */
+export async function loadSpread({ urls, connections, seconds, build }) {
+  const parts = await Promise.all(
+    urls.map((url) =>
+      load({
+        url,
+        connections: Math.max(1, Math.round(connections / urls.length)),
+        seconds,
+        build,
+      }),
+    ),
+  );
+  const requests = parts.reduce((sum, part) => sum + part.requests, 0);
+  return {
+    requests,
+    p50: parts.reduce((sum, part) => sum + part.p50 * part.requests, 0) / (requests || 1),
+    p99: Math.max(...parts.map((part) => part.p99)),
+    non2xx: parts.reduce((sum, part) => sum + part.non2xx, 0),
+    errors: parts.reduce((sum, part) => sum + part.errors, 0),
+  };
+}
+
+const ARGON2 = fileURLToPath(new URL('./argon2-throughput.mjs', import.meta.url));
+
+/** Raw argon2id `hash` or `verify` operations per second, `concurrency` in flight, as in the service's env. */
+export async function argon2Throughput({ mode, seconds, concurrency, env }) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [ARGON2, mode, String(seconds * 1000), String(concurrency)],
+    { env: { ...process.env, ...env } },
+  );
+  return { ...JSON.parse(stdout), non2xx: 0, errors: 0 };
+}
