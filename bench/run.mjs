@@ -3,7 +3,7 @@
 // build. See the Performance section of the README for what is measured and how.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -437,6 +437,29 @@ function markdown(record, summary) {
   return lines.join('\n') + '\n';
 }
 
+/** A full run into bench/results puts its table into the README's Performance section. */
+function updateReadme(record, summary) {
+  const [start, end] = ['<!-- bench:start -->', '<!-- bench:end -->'];
+  const readme = readFileSync('README.md', 'utf8');
+  const heap = record.heap.big;
+  const table = [
+    `Latest full run (${record.date.slice(0, 10)}, ${record.machine.cpus} shared cores; details in ` +
+      '[bench/results/latest.md](bench/results/latest.md)):',
+    '',
+    markdownTable(summary),
+    '',
+    `Memory store: ${Math.round(heap.perSession)} B of heap per live session at ` +
+      `${heap.sessions.toLocaleString('en-US')} sessions.`,
+  ].join('\n');
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} markers`);
+  writeFileSync(
+    'README.md',
+    `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`,
+  );
+}
+
 async function main() {
   const started = Date.now();
   execFileSync(process.execPath, ['scripts/build-if-needed.mjs'], { stdio: 'inherit' });
@@ -495,6 +518,7 @@ async function main() {
     markdown(record, summary),
     ratioChart(summary, chartTitle),
   );
+  if (!quick && args.out === undefined) updateReadme(record, summary);
   log(
     `Wrote ${outDir}/${stamp}Z.json, ${outDir}/latest.md and ${outDir}/ratios.svg in ${Math.round((Date.now() - started) / 1000)} s`,
   );
