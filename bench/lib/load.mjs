@@ -27,6 +27,42 @@ export async function load({ url, connections, seconds, build }) {
 }
 
 /**
+ * Closed-loop load for slow requests (login, register: argon2 on the thread pool): `connections`
+ * clients each send the next request once the last one answered, until `seconds` are up, and the
+ * measurement ends when the last answer is in. autocannon stops at the deadline with requests still
+ * queued on the server's thread pool, which would go on hashing into the next target's time.
+ */
+export async function loadClosed({ url, connections, seconds, build }) {
+  let sequence = 0;
+  let ok = 0;
+  let failed = 0;
+  const latencies = [];
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const { method, path, headers, body } = build(sequence++);
+      const start = performance.now();
+      try {
+        const response = await fetch(url + path, { method, headers, body });
+        await response.arrayBuffer();
+        if (response.ok) ok += 1;
+        else failed += 1;
+      } catch {
+        failed += 1;
+      }
+      latencies.push(performance.now() - start);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, client));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { requests: ok / elapsed, p50: at(0.5), p99: at(0.99), non2xx: failed, errors: 0 };
+}
+
+/**
  * The same load split over several servers at once (connections shared out evenly): throughput
  * adds up, p50 is the request-weighted mean and p99 the worst of the parts.
  */
