@@ -1,9 +1,9 @@
 // `npm run bench [-- --quick] [--rounds N] [--seconds S] [--connections C] [--sessions N]
-// [--out DIR] [--no-profile]`: the service against its baselines in one run on the production
+// [--out DIR] [--no-profile] [--only KEY,KEY]`: the service against its baselines in one run on the production
 // build. See the Performance section of the README for what is measured and how.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ import {
   ratioChart,
   summarise,
   terminalTable,
+  writeFormatted,
   writeResults,
 } from './lib/report.mjs';
 
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     sessions: { type: 'string' },
     out: { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -442,7 +444,7 @@ function markdown(record, summary) {
 }
 
 /** A full run into bench/results puts its table into the README's Performance section. */
-function updateReadme(record, summary) {
+async function updateReadme(record, summary) {
   const [start, end] = ['<!-- bench:start -->', '<!-- bench:end -->'];
   const readme = readFileSync('README.md', 'utf8');
   const heap = record.heap.big;
@@ -458,10 +460,21 @@ function updateReadme(record, summary) {
   const from = readme.indexOf(start);
   const to = readme.indexOf(end);
   if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} markers`);
-  writeFileSync(
+  await writeFormatted(
     'README.md',
     `${readme.slice(0, from + start.length)}\n${table}\n${readme.slice(to)}`,
   );
+}
+
+/** `--only`: the named targets and the baselines their ratios need (everything is still started). */
+function chosen(targets) {
+  if (args.only === undefined) return targets;
+  const wanted = new Set(args.only.split(','));
+  for (const target of targets)
+    if (wanted.has(target.key) && target.baseline) wanted.add(target.baseline);
+  const unknown = [...wanted].filter((key) => !targets.some((target) => target.key === key));
+  if (unknown.length) throw new Error(`--only: no target ${unknown.join(', ')}`);
+  return targets.filter((target) => wanted.has(target.key));
 }
 
 async function main() {
@@ -471,7 +484,7 @@ async function main() {
   const loadBefore = loadavg();
   const servers = await setUp();
   const heap = { small: servers.small.heap, big: servers.big.heap };
-  const targets = defineTargets(servers);
+  const targets = chosen(defineTargets(servers));
   log(`Set up in ${Math.round((Date.now() - started) / 1000)} s; warming up`);
   for (const target of targets.filter((t) => !t.key.startsWith('argon2')))
     await target.run(options.warmupSeconds);
@@ -516,13 +529,13 @@ async function main() {
     `heap per live session: ${Math.round(heap.small.perSession)} B at ${heap.small.sessions}, ${Math.round(heap.big.perSession)} B at ${heap.big.sessions}`,
   );
   const chartTitle = `Latchkey benchmark ${record.date.slice(0, 16)}Z${quick ? ' (quick)' : ''}`;
-  const stamp = writeResults(
+  const stamp = await writeResults(
     outDir,
     record,
     markdown(record, summary),
     ratioChart(summary, chartTitle),
   );
-  if (!quick && args.out === undefined) updateReadme(record, summary);
+  if (!quick && args.out === undefined) await updateReadme(record, summary);
   log(
     `Wrote ${outDir}/${stamp}Z.json, ${outDir}/latest.md and ${outDir}/ratios.svg in ${Math.round((Date.now() - started) / 1000)} s`,
   );

@@ -2,6 +2,13 @@
 // (terminal and Markdown), the JSON record and an SVG chart of the ratios.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as prettier from 'prettier';
+
+/** Written as `npm run lint` (prettier --check) wants them, so a run leaves a clean checkout. */
+export async function writeFormatted(path, text) {
+  const config = await prettier.resolveConfig(path);
+  writeFileSync(path, await prettier.format(text, { ...config, filepath: path }));
+}
 
 const median = (values) => {
   const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
@@ -125,10 +132,10 @@ export function ratioChart(summary, title) {
   return parts.join('\n') + '\n';
 }
 
-export function writeResults(dir, record, markdown, svg) {
+export async function writeResults(dir, record, markdown, svg) {
   const stamp = record.date.slice(0, 19).replace(/:/g, '-');
-  writeFileSync(join(dir, `${stamp}Z.json`), JSON.stringify(record, null, 2) + '\n');
-  writeFileSync(join(dir, 'latest.md'), markdown);
+  await writeFormatted(join(dir, `${stamp}Z.json`), JSON.stringify(record, null, 2));
+  await writeFormatted(join(dir, 'latest.md'), markdown);
   writeFileSync(join(dir, 'ratios.svg'), svg);
   return stamp;
 }
