@@ -498,7 +498,7 @@ async function main() {
       results[target.key] = await target.run(options.seconds);
       const r = results[target.key];
       log(
-        `round ${round + 1}/${options.rounds}  ${target.label.padEnd(42)} ${Math.round(r.requests).toString().padStart(7)} req/s  p99 ${r.p99.toFixed(1)} ms${r.non2xx + r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}`,
+        `round ${round + 1}/${options.rounds}  ${target.label.padEnd(42)} ${Math.round(r.requests).toString().padStart(7)} req/s  p99 ${r.p99.toFixed(1)} ms${r.non2xx + r.errors ? `  (${r.non2xx} non-2xx ${JSON.stringify(r.statuses)}, ${r.errors} errors)` : ''}`,
       );
     }
     rounds.push(results);

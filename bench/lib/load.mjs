@@ -23,6 +23,12 @@ export async function load({ url, connections, seconds, build }) {
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    /** Counts of the answers other than 2xx, by status: what went wrong, when something did. */
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {})
+        .filter(([status]) => !status.startsWith('2'))
+        .map(([status, { count }]) => [status, count]),
+    ),
   };
 }
 
@@ -36,6 +42,7 @@ export async function loadClosed({ url, connections, seconds, build }) {
   let sequence = 0;
   let ok = 0;
   let failed = 0;
+  const statuses = {};
   const latencies = [];
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -47,7 +54,10 @@ export async function loadClosed({ url, connections, seconds, build }) {
         const response = await fetch(url + path, { method, headers, body });
         await response.arrayBuffer();
         if (response.ok) ok += 1;
-        else failed += 1;
+        else {
+          failed += 1;
+          statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+        }
       } catch {
         failed += 1;
       }
@@ -59,7 +69,14 @@ export async function loadClosed({ url, connections, seconds, build }) {
   latencies.sort((a, b) => a - b);
   const at = (q) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: ok / elapsed, p50: at(0.5), p99: at(0.99), non2xx: failed, errors: 0 };
+  return {
+    requests: ok / elapsed,
+    p50: at(0.5),
+    p99: at(0.99),
+    non2xx: Object.values(statuses).reduce((sum, count) => sum + count, 0),
+    errors: failed - Object.values(statuses).reduce((sum, count) => sum + count, 0),
+    statuses,
+  };
 }
 
 /**
@@ -84,6 +101,11 @@ export async function loadSpread({ urls, connections, seconds, build }) {
     p99: Math.max(...parts.map((part) => part.p99)),
     non2xx: parts.reduce((sum, part) => sum + part.non2xx, 0),
     errors: parts.reduce((sum, part) => sum + part.errors, 0),
+    statuses: parts.reduce((sum, part) => {
+      for (const [status, count] of Object.entries(part.statuses))
+        sum[status] = (sum[status] ?? 0) + count;
+      return sum;
+    }, {}),
   };
 }
 
@@ -96,5 +118,5 @@ export async function argon2Throughput({ mode, seconds, concurrency, env }) {
     [ARGON2, mode, String(seconds * 1000), String(concurrency)],
     { env: { ...process.env, ...env } },
   );
-  return { ...JSON.parse(stdout), non2xx: 0, errors: 0 };
+  return { ...JSON.parse(stdout), non2xx: 0, errors: 0, statuses: {} };
 }
