@@ -20,6 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { RAISED_RATE_LIMITS } from './raised-rate-limits.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -206,8 +207,7 @@ async function main() {
       // No mail is sent (the worker is off); production only needs a server to be named.
       SMTP_URL: 'smtp://127.0.0.1:9',
       MAIL_WORKER: 'off',
-      // Issue 12's switch: the soak measures the service, not its rate limits.
-      RATE_LIMITS: 'off',
+      ...RAISED_RATE_LIMITS,
       LOG_LEVEL: 'warn',
       SHUTDOWN_DELAY: '0',
     },
