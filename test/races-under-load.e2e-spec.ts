@@ -65,17 +65,23 @@ describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (stor
 
   const test = skip ? it.skip : it;
 
-  test(`${LOGINS} concurrent logins of one user all get distinct, working tokens`, async () => {
-    const user = await account(app);
+  /** `count` logins of `user`, every one held just after its password checked out. */
+  async function heldLogins(user: { id: string; email: string }, count: number) {
     const hold = checkpoints.hold('login:password-checked', user.id);
-    const logins = Array.from({ length: LOGINS }, () =>
+    const logins = Array.from({ length: count }, () =>
       api(app)
         .post('/auth/login')
         .send({ email: user.email, password: PASSWORD })
         .then((r) => r),
     );
     // All of them past the password check before any starts its session.
-    await hold.waiting(LOGINS);
+    await hold.waiting(count);
+    return { hold, logins };
+  }
+
+  test(`${LOGINS} concurrent logins of one user all get distinct, working tokens`, async () => {
+    const user = await account(app);
+    const { hold, logins } = await heldLogins(user, LOGINS);
     hold.release();
     const responses = await Promise.all(logins);
     expect(responses.map((response) => response.status)).toEqual(Array(LOGINS).fill(200));
@@ -138,14 +144,7 @@ describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (stor
   test('a password reset racing logins: logins past the password check when the reset answered start no session', async () => {
     const user = await account(app);
     const token = await resetToken(user.email, 1);
-    const hold = checkpoints.hold('login:password-checked', user.id);
-    const logins = Array.from({ length: 3 }, () =>
-      api(app)
-        .post('/auth/login')
-        .send({ email: user.email, password: PASSWORD })
-        .then((r) => r),
-    );
-    await hold.waiting(3);
+    const { hold, logins } = await heldLogins(user, 3);
     await api(app).post('/auth/reset-password').send({ token, password: NEW_PASSWORD }).expect(204);
     hold.release();
     for (const response of await Promise.all(logins)) {
@@ -190,14 +189,7 @@ describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (stor
   test('disabling racing logins: logins past the password check when the disable answered start no session', async () => {
     const disable = await disabler();
     const user = await account(app);
-    const hold = checkpoints.hold('login:password-checked', user.id);
-    const logins = Array.from({ length: 3 }, () =>
-      api(app)
-        .post('/auth/login')
-        .send({ email: user.email, password: PASSWORD })
-        .then((r) => r),
-    );
-    await hold.waiting(3);
+    const { hold, logins } = await heldLogins(user, 3);
     expect((await disable(user.id)).status).toBe(200);
     hold.release();
     for (const response of await Promise.all(logins)) {

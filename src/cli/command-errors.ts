@@ -23,17 +23,18 @@ export function describeFailure(error: unknown, violations: UniqueViolations): s
 }
 
 /**
- * Runs a command's work: on failure, one line on stderr and a non-zero exit code (set, not exited,
- * so the application still closes its pools).
+ * Runs a command's work: its result is the command's output on stdout (not a log line, so not
+ * through the logger, whose level and format would change it); on failure, one line on stderr and
+ * a non-zero exit code (set, not exited, so the application still closes its pools).
  */
 export async function reporting(
   violations: UniqueViolations,
   work: () => Promise<string>,
 ): Promise<void> {
   try {
-    console.log(await work());
+    process.stdout.write(`${await work()}\n`);
   } catch (error) {
-    console.error(`error: ${describeFailure(error, violations)}`);
+    process.stderr.write(`error: ${describeFailure(error, violations)}\n`);
     process.exitCode = 1;
   }
 }
