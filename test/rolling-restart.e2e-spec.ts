@@ -71,13 +71,13 @@ describe.each(['postgres', 'redis'])(
         const accounts = [];
         for (let i = 0; i < ACCOUNTS; i++) {
           const email = uniqueEmail('rolling');
-          expect(
-            (
-              await send(proxy.url, 'POST', '/auth/register', {
-                body: { email, password: PASSWORD },
-              })
-            ).status,
-          ).toBe(201);
+          const registered = await send(proxy.url, 'POST', '/auth/register', {
+            body: { email, password: PASSWORD },
+          });
+          expect({ status: registered.status, logs: logs(registered.status) }).toEqual({
+            status: 201,
+            logs: '',
+          });
           const login = await send(proxy.url, 'POST', '/auth/login', {
             body: { email, password: PASSWORD },
           });

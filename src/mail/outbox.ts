@@ -38,6 +38,12 @@ const adapter = (runner: () => Promise<{ runner: QueryRunner; release: boolean }
     try {
       const result = await queryRunner.query(text, values, true);
       return { rows: result.records, rowCount: result.affected };
+    } catch (error) {
+      // pg-boss sends some work as one text with its own BEGIN … COMMIT: a failure inside leaves
+      // the connection in an aborted transaction, which must not go back to the pool (the next
+      // request to draw it would fail). The caller's own transaction is the caller's to end.
+      if (release) await queryRunner.query('ROLLBACK').catch(() => undefined);
+      throw error;
     } finally {
       if (release) await queryRunner.release();
     }
