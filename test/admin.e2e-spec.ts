@@ -3,8 +3,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditRetention, PURGE_LOCK } from '../src/audit/audit-retention.js';
+import { COMMAND_LINE } from '../src/audit/origin.js';
+import type { ProblemException } from '../src/common/problem.exception.js';
 import { EmailTokens } from '../src/mail/email-tokens.js';
 import { SessionStore } from '../src/sessions/session-store.js';
+import { AccountsService } from '../src/users/accounts.service.js';
 import { createTestApp, ownDatabase, type OwnDatabase } from './support/app.js';
 import { TestCheckpoints } from './support/checkpoints.js';
 import {
@@ -359,6 +362,15 @@ describe('the last active admin', () => {
         .expect(200)
     ).body.total as number;
 
+  const activeAdmins = async () =>
+    (
+      (await app
+        .get(DataSource)
+        .query(
+          `SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND NOT disabled`,
+        )) as { count: number }[]
+    )[0].count;
+
   it('cannot be demoted or disabled (409 last_admin), and the refusal leaves no audit row', async () => {
     const admin = await adminAccount(app);
     const before = await auditCount(admin, admin.id);
@@ -387,7 +399,7 @@ describe('the last active admin', () => {
       .expect(409);
   });
 
-  it('holds when the only two admins demote each other at once: exactly one succeeds', async () => {
+  it('holds when the only two admins demote each other at once: exactly one succeeds, and the other’s session ended with its demotion', async () => {
     const [first, second] = [await adminAccount(app), await adminAccount(app)];
     const holds = [first, second].map((admin) => checkpoints.hold('account:read', admin.id));
     // Both requests have read their target (an active admin, one of two) before either writes.
@@ -408,14 +420,31 @@ describe('the last active admin', () => {
       response.status,
       response.body.code,
     ]);
+    // The two wait for each other on their sessions' fences: the second finds itself demoted.
     expect(statuses.sort()).toEqual([
       [200, undefined],
-      [409, 'last_admin'],
+      [401, 'invalid_token'],
     ]);
-    const [{ count }] = await app
-      .get(DataSource)
-      .query(`SELECT count(*)::int AS count FROM users WHERE role = 'admin' AND NOT disabled`);
-    expect(count).toBe(1);
+    expect(await activeAdmins()).toBe(1);
+  });
+
+  it('holds for two demotions from the command line at once (no session to fence): one succeeds, one is refused', async () => {
+    const [first, second] = [await adminAccount(app), await adminAccount(app)];
+    const holds = [first, second].map((admin) => checkpoints.hold('account:read', admin.id));
+    const demotions = [first, second].map((admin) =>
+      app
+        .get(AccountsService)
+        .administer(admin.id, { role: 'user' }, COMMAND_LINE)
+        .then(
+          () => 'demoted',
+          (error: unknown) => (error as ProblemException).code,
+        ),
+    );
+    // Both have read their target (an active admin, one of two) before either locks the admins.
+    await Promise.all(holds.map((hold) => hold.waiting(1)));
+    holds.forEach((hold) => hold.release());
+    expect((await Promise.all(demotions)).sort()).toEqual(['demoted', 'last_admin']);
+    expect(await activeAdmins()).toBe(1);
   });
 });
 

@@ -3,12 +3,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { digestEmailToken } from '../src/mail/email-tokens.js';
+import { fenceKey } from '../src/sessions/session-fence.js';
 import { SessionStore } from '../src/sessions/session-store.js';
 import { createTestApp } from './support/app.js';
 import { TestCheckpoints } from './support/checkpoints.js';
 import { account, api, bearer, login, PASSWORD, uniqueEmail } from './support/factories.js';
 import { startLoad } from './support/load.js';
-import { TestSmtpServer, tokenFrom } from './support/smtp.js';
+import { eventually, TestSmtpServer, tokenFrom } from './support/smtp.js';
 import { redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
 
 const redisSkipReason = await redisUnavailableReason();
@@ -112,6 +113,89 @@ describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (stor
       else expect([response.status, response.body.code]).toEqual([401, 'invalid_token']);
     }
     expect(after.map((response) => response.status)).toEqual(Array(5).fill(401));
+  });
+
+  /** True once a transaction waits for `userId`'s session fence (the advisory lock not yet granted). */
+  async function waitsForFence(userId: string): Promise<boolean> {
+    const rows = (await app.get(DataSource).query(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+         AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)`,
+      [fenceKey(userId)],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+
+  const nameOf = async (userId: string) =>
+    (
+      (await app.get(DataSource).query('SELECT name FROM users WHERE id = $1', [userId])) as {
+        name: string | null;
+      }[]
+    )[0].name;
+
+  test('a write past the guard but not yet started when its session’s logout answers makes no change and gets 401', async () => {
+    const user = await account(app);
+    const hold = checkpoints.hold('account:read', user.id);
+    const patch = api(app)
+      .patch(`/users/${user.id}`)
+      .set(bearer(user.token))
+      .send({ name: 'written after the logout' })
+      .then((r) => r);
+    await hold.waiting(1);
+    await api(app).post('/auth/logout').set(bearer(user.token)).expect(204);
+    hold.release();
+    const response = await patch;
+    expect([response.status, response.body.code]).toEqual([401, 'invalid_token']);
+    expect(await nameOf(user.id)).toBeNull();
+  });
+
+  test('a write under way when its session’s logout arrives commits before the logout answers', async () => {
+    const user = await account(app);
+    const hold = checkpoints.hold('session:write-checked', user.id);
+    const patch = api(app)
+      .patch(`/users/${user.id}`)
+      .set(bearer(user.token))
+      .send({ name: 'written before the logout' })
+      .then((r) => r);
+    await hold.waiting(1);
+    let answered = false;
+    const logout = api(app)
+      .post('/auth/logout')
+      .set(bearer(user.token))
+      .then(async (response) => {
+        answered = true;
+        return { status: response.status, nameWhenAnswered: await nameOf(user.id) };
+      });
+    await eventually(async () => (answered || (await waitsForFence(user.id)) ? true : undefined), {
+      what: 'the logout to wait for the write',
+    });
+    expect(answered).toBe(false);
+    hold.release();
+    expect((await patch).status).toBe(200);
+    expect(await logout).toEqual({ status: 204, nameWhenAnswered: 'written before the logout' });
+    await api(app).get('/users/me').set(bearer(user.token)).expect(401);
+  });
+
+  test('many sessions of one user writing and logging out at once: each write 200 or 401, no 5xx, every token ended', async () => {
+    const user = await account(app);
+    // More fenced writes at once than the database pool has connections (10).
+    const tokens = await Promise.all(Array.from({ length: 14 }, () => login(app, user.email)));
+    const responses = await Promise.all(
+      tokens.flatMap((token, index) => [
+        api(app)
+          .patch(`/users/${user.id}`)
+          .set(bearer(token))
+          .send({ name: `writer ${index}` })
+          .then((r) => r.status),
+        api(app)
+          .post('/auth/logout')
+          .set(bearer(token))
+          .then((r) => r.status),
+      ]),
+    );
+    const [writes, logouts] = [0, 1].map((kind) => responses.filter((_, i) => i % 2 === kind));
+    expect(writes.filter((status) => status !== 200 && status !== 401)).toEqual([]);
+    expect(logouts).toEqual(Array(tokens.length).fill(204));
+    for (const token of tokens) await api(app).get('/users/me').set(bearer(token)).expect(401);
   });
 
   test('two users PATCHing to one new email: one 200, one 409, and the address is the winner’s', async () => {

@@ -4,6 +4,8 @@ import { AuditLog } from '../audit/audit-log.service.js';
 import { type Origin, RequestOrigin } from '../audit/origin.js';
 import { PathIds, Roles } from '../common/decorators/roles.decorator.js';
 import { ApiProblem } from '../common/openapi.js';
+import { CurrentSession } from '../sessions/current-session.decorator.js';
+import type { Session } from '../sessions/session.js';
 import { AccountsService } from '../users/accounts.service.js';
 import { AdminService } from './admin.service.js';
 import { AdminUpdateUserDto, AdminUserDto, AdminUserPageDto } from './dto/admin-user.dto.js';
@@ -58,9 +60,10 @@ export class AdminController {
   async updateUser(
     @Param('id') id: string,
     @Body() change: AdminUpdateUserDto,
+    @CurrentSession() session: Session,
     @RequestOrigin() origin: Origin,
   ): Promise<AdminUserDto> {
-    return AdminUserDto.from(await this.accounts.administer(id, change, origin));
+    return AdminUserDto.from(await this.accounts.administer(id, change, origin, session));
   }
 
   @Post('users/:id/revoke-sessions')
@@ -75,8 +78,12 @@ export class AdminController {
   })
   @ApiNoContentResponse({ description: 'Every session ended.' })
   @ApiProblem(404, NO_SUCH_USER)
-  async revokeSessions(@Param('id') id: string, @RequestOrigin() origin: Origin): Promise<void> {
-    await this.accounts.endAllSessions(id, origin, 'sessions_revoked');
+  async revokeSessions(
+    @Param('id') id: string,
+    @CurrentSession() session: Session,
+    @RequestOrigin() origin: Origin,
+  ): Promise<void> {
+    await this.accounts.endAllSessions(id, origin, { action: 'sessions_revoked', by: session });
   }
 
   @Get('audit-log')

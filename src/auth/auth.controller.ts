@@ -19,6 +19,7 @@ import { RateLimit } from '../rate-limit/rate-limit.decorator.js';
 import { digestKey, RateLimits } from '../rate-limit/rate-limits.service.js';
 import { CurrentSession } from '../sessions/current-session.decorator.js';
 import type { Session } from '../sessions/session.js';
+import { SessionFence } from '../sessions/session-fence.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AccountsService } from '../users/accounts.service.js';
 import { CurrentUser } from '../users/current-user.decorator.js';
@@ -46,6 +47,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly accounts: AccountsService,
     private readonly sessions: SessionsService,
+    private readonly fence: SessionFence,
     private readonly limits: RateLimits,
     private readonly audit: AuditLog,
     @Inject(mailConfig.KEY) private readonly mail: MailConfig,
@@ -133,10 +135,13 @@ export class AuthController {
       'Voids the links sent before. Nothing is sent when the address is verified already.',
   })
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'Accepted: the message will be sent.' })
-  async resendVerification(@CurrentUser() user: User): Promise<AcceptedDto> {
+  async resendVerification(
+    @CurrentUser() user: User,
+    @CurrentSession() session: Session,
+  ): Promise<AcceptedDto> {
     // Keyed on the address the message goes to, which only the token tells.
     await this.limits.consume('resendPerEmail', digestKey(user.email));
-    await this.accounts.resendVerification(user.id);
+    await this.accounts.resendVerification(session);
     return { status: 'accepted' };
   }
 
@@ -228,11 +233,14 @@ export class AuthController {
   @ApiOperation({
     operationId: 'logout',
     summary: 'End the session of this token',
-    description: 'The token is refused from now on.',
+    description:
+      'The token is refused from now on. A request with this token that is still in flight either ' +
+      'finishes its change before the logout answers, or makes none and gets 401 `invalid_token`.',
   })
   @ApiNoContentResponse({ description: 'Logged out.' })
   async logout(@CurrentSession() session: Session, @RequestOrigin() origin: Origin): Promise<void> {
     await this.sessions.end(session.userId, session.id);
+    await this.fence.drain(session.userId);
     // The session store is no transaction of the database's: the row follows the change.
     await this.audit.recordAlone(origin, { action: 'logout', targetId: session.userId });
   }
@@ -252,6 +260,6 @@ export class AuthController {
     @CurrentSession() session: Session,
     @RequestOrigin() origin: Origin,
   ): Promise<void> {
-    await this.accounts.endAllSessions(session.userId, origin);
+    await this.accounts.endAllSessions(session.userId, origin, { by: session });
   }
 }

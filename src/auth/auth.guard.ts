@@ -6,6 +6,7 @@ import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
 import { PATH_IDS_KEY, ROLES_KEY } from '../common/decorators/roles.decorator.js';
 import { ProblemException } from '../common/problem.exception.js';
 import { parseId } from '../common/validation.js';
+import { invalidToken, unauthenticated } from '../sessions/bearer-problems.js';
 import type { Session } from '../sessions/session.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { User } from '../users/user.entity.js';
@@ -14,28 +15,7 @@ import { UsersService } from '../users/users.service.js';
 /** What AuthGuard attaches to a request whose bearer token it accepted. */
 export type AuthenticatedRequest = Request & { auth: { user: User; session: Session } };
 
-const REALM = 'Bearer realm="latchkey"';
 const BEARER = /^Bearer +(\S+) *$/i;
-
-const unauthenticated = () =>
-  new ProblemException(
-    401,
-    'unauthenticated',
-    'Send a bearer token: Authorization: Bearer <token>.',
-    {
-      headers: { 'WWW-Authenticate': REALM },
-    },
-  );
-
-const invalidToken = () =>
-  new ProblemException(
-    401,
-    'invalid_token',
-    'The token is unknown, expired or revoked. Log in again.',
-    {
-      headers: { 'WWW-Authenticate': `${REALM}, error="invalid_token"` },
-    },
-  );
 
 const forbidden = (detail: string) => new ProblemException(403, 'forbidden', detail);
 

@@ -93,7 +93,7 @@ export class EnableCommand extends AdminChangeCommand {
 })
 export class RevokeSessionsCommand extends AccountCommand {
   protected async apply(user: User): Promise<string> {
-    await this.accounts.endAllSessions(user.id, COMMAND_LINE, 'sessions_revoked');
+    await this.accounts.endAllSessions(user.id, COMMAND_LINE, { action: 'sessions_revoked' });
     return `Every session of ${user.email} ended`;
   }
 }

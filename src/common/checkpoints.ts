@@ -6,6 +6,8 @@ export type Checkpoint =
   | 'login:password-checked'
   /** A change of an account has read the account and is about to write it. */
   | 'account:read'
+  /** A session's write holds its fence and found the session live (subject: the user id). */
+  | 'session:write-checked'
   /** A use of a mailed token (subject: its digest) is in its transaction, about to consume it. */
   | 'token:consuming';
 

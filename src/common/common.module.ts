@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { Checkpoints } from './checkpoints.js';
 import { UniqueViolations } from './unique-violations.js';
 
 /**
@@ -7,7 +8,7 @@ import { UniqueViolations } from './unique-violations.js';
  */
 @Global()
 @Module({
-  providers: [UniqueViolations],
-  exports: [UniqueViolations],
+  providers: [UniqueViolations, Checkpoints],
+  exports: [UniqueViolations, Checkpoints],
 })
 export class CommonModule {}

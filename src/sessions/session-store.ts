@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { Session } from './session.js';
 
 /** The session a change keeps alive (the one that made it), moved to the new credential version. */
@@ -23,8 +24,16 @@ export abstract class SessionStore {
    */
   abstract create(session: Session): Promise<boolean>;
 
-  /** The live session with this token digest, or null. */
-  abstract findByTokenDigest(tokenDigest: string, now: Date): Promise<Session | null>;
+  /**
+   * The live session with this token digest, or null. `within` is a database transaction under
+   * way: a store in the database reads through it, so that transaction needs no second
+   * connection from the pool; the other stores have no use for it.
+   */
+  abstract findByTokenDigest(
+    tokenDigest: string,
+    now: Date,
+    within?: EntityManager,
+  ): Promise<Session | null>;
 
   /** Records use: moves lastUsedAt and expiresAt. False when the session is gone. */
   abstract touch(userId: string, id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean>;

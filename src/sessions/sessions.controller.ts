@@ -15,6 +15,7 @@ import { UuidPipe } from '../common/validation.js';
 import { CurrentSession } from './current-session.decorator.js';
 import { SessionDto } from './dto/session.dto.js';
 import type { Session } from './session.js';
+import { SessionFence } from './session-fence.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('auth')
@@ -23,6 +24,7 @@ import { SessionsService } from './sessions.service.js';
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly fence: SessionFence,
     private readonly audit: AuditLog,
   ) {}
 
@@ -57,7 +59,9 @@ export class SessionsController {
     @CurrentSession() current: Session,
     @RequestOrigin() origin: Origin,
   ): Promise<void> {
-    if (!(await this.sessions.end(current.userId, id))) {
+    const ended = await this.sessions.end(current.userId, id);
+    await this.fence.drain(current.userId);
+    if (!ended) {
       throw new ProblemException(404, 'not_found', 'You have no session with this id.');
     }
     // The session store is no transaction of the database's: the row follows the change.

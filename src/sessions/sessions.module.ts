@@ -6,6 +6,7 @@ import { type RedisConfig, redisConfig } from '../config/redis.config.js';
 import { type SessionConfig, sessionConfig } from '../config/session.config.js';
 import { REDIS, type RedisClient } from '../redis/redis.module.js';
 import { Clock, SystemClock } from './clock.js';
+import { SessionFence } from './session-fence.js';
 import { SessionStore } from './session-store.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
@@ -50,7 +51,8 @@ import { RedisSessionStore } from './stores/redis.session-store.js';
       },
     },
     SessionsService,
+    SessionFence,
   ],
-  exports: [SessionsService, SessionStore, Clock],
+  exports: [SessionsService, SessionFence, SessionStore, Clock],
 })
 export class SessionsModule {}

@@ -7,7 +7,9 @@ import { Checkpoints } from '../common/checkpoints.js';
 import { ProblemException, validationFailed } from '../common/problem.exception.js';
 import { digestEmailToken, EmailTokens } from '../mail/email-tokens.js';
 import { MailOutbox } from '../mail/outbox.js';
+import { invalidToken } from '../sessions/bearer-problems.js';
 import type { Session } from '../sessions/session.js';
+import { SessionFence } from '../sessions/session-fence.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { normalizeEmail } from './dto/user-fields.js';
@@ -83,6 +85,7 @@ export class AccountsService {
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
     private readonly sessions: SessionsService,
+    private readonly fence: SessionFence,
     private readonly checkpoints: Checkpoints,
     private readonly outbox: MailOutbox,
     private readonly tokens: EmailTokens,
@@ -186,9 +189,9 @@ export class AccountsService {
   }
 
   /** Sends a new verification message (voiding the older link); nothing when already verified. */
-  async resendVerification(id: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const user = await manager.findOneBy(User, { id });
+  async resendVerification(session: Session): Promise<void> {
+    await this.fence.run({ by: session }, async (manager) => {
+      const user = await manager.findOneBy(User, { id: session.userId });
       if (!user) throw userNotFound();
       if (user.emailVerified) return;
       await this.outbox.enqueue(manager, { kind: 'verify-email', to: user.email, userId: user.id });
@@ -227,6 +230,8 @@ export class AccountsService {
       await this.checkpoints.reach('token:consuming', digestEmailToken(token));
       const consumed = await this.tokens.consume(manager, 'reset', token);
       if (!consumed) throw invalidOrExpiredToken();
+      // After the token's row lock: no fenced transaction locks a reset token.
+      await this.fence.enter(manager, { ends: consumed.userId });
       const user = await manager.findOneBy(User, { id: consumed.userId });
       if (!user) throw invalidOrExpiredToken();
       // A refusal rolls the transaction back: the link still works for a better password.
@@ -253,8 +258,7 @@ export class AccountsService {
     const isSelf = actor.user.id === user.id;
     // The actor's session was made before a credential change that committed since the guard
     // accepted it: it is over, and must not be kept (moved to a newer version) by this change.
-    if (isSelf && user.credentialVersion !== actor.session.credentialVersion)
-      throw changedMeanwhile();
+    if (isSelf && user.credentialVersion !== actor.session.credentialVersion) throw invalidToken();
     const newEmail =
       changes.email !== undefined && changes.email !== user.email ? changes.email : undefined;
     const newPassword = changes.password;
@@ -270,7 +274,8 @@ export class AccountsService {
     if (newPassword !== undefined) change.set.passwordHash = await this.passwords.hash(newPassword);
     if (Object.keys(change.set).length === 0) return user;
 
-    const updated = await this.dataSource.transaction(async (manager) => {
+    const fencing = { by: actor.session, ends: change.endsSessions ? id : undefined };
+    const updated = await this.fence.run(fencing, async (manager) => {
       const written = await this.apply(manager, user, change);
       if (newEmail !== undefined) {
         await this.audit.record(manager, origin, {
@@ -310,8 +315,8 @@ export class AccountsService {
     return updated;
   }
 
-  async remove(id: string, origin: Origin): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+  async remove(id: string, by: Session, origin: Origin): Promise<void> {
+    await this.fence.run({ by, ends: id }, async (manager) => {
       const { affected } = await manager.delete(User, { id });
       if (!affected) throw userNotFound();
       await this.audit.record(manager, origin, { action: 'user_deleted', targetId: id });
@@ -322,14 +327,17 @@ export class AccountsService {
   /**
    * Ends every session of the user, including any that a login in flight is about to start: the
    * credential version moves, so those are refused too. `action` says who asked: the user
-   * (logout_all) or an admin (sessions_revoked).
+   * (logout_all) or an admin (sessions_revoked); `by` is their session (none on the command line).
    */
   async endAllSessions(
     id: string,
     origin: Origin,
-    action: 'logout_all' | 'sessions_revoked' = 'logout_all',
+    {
+      action = 'logout_all',
+      by,
+    }: { action?: 'logout_all' | 'sessions_revoked'; by?: Session } = {},
   ): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.fence.run({ by, ends: id }, async (manager) => {
       const { affected } = await manager.increment(User, { id }, 'credentialVersion', 1);
       if (!affected) throw userNotFound();
       await this.audit.record(manager, origin, { action, targetId: id });
@@ -344,11 +352,11 @@ export class AccountsService {
    * result: the last active admin cannot be demoted or disabled (409 last_admin), however the
    * requests interleave.
    */
-  async administer(id: string, change: AdminChange, origin: Origin): Promise<User> {
+  async administer(id: string, change: AdminChange, origin: Origin, by?: Session): Promise<User> {
     await this.users.getById(id);
     await this.checkpoints.reach('account:read', id);
     let endsSessions = false;
-    const updated = await this.dataSource.transaction(async (manager) => {
+    const updated = await this.fence.run({ by, ends: id }, async (manager) => {
       const admins = (await manager.query(
         `SELECT "id" FROM "users" WHERE "role" = 'admin' AND NOT "disabled" ORDER BY "id" FOR UPDATE`,
       )) as { id: string }[];

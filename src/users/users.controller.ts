@@ -60,8 +60,10 @@ export class UsersController {
       'checked before the email is tested for uniqueness). Setting the email to the same address in another case ' +
       'is no change. A real email change sets `emailVerified` to false. A password change keeps this session ' +
       'and ends every other session of the user, including any that a login in flight at that moment would ' +
-      'start. Absent fields are left as they are; `name: null` clears the name. 404 when the account was ' +
-      'deleted meanwhile; 409 `conflict` when its password changed while this request ran.',
+      'start. Absent fields are left as they are; `name: null` clears the name. When your session ends while ' +
+      'this request runs (a logout, your account deleted, your password changed elsewhere), it changes nothing ' +
+      'and answers 401 `invalid_token`. For an admin, 404 when the account was deleted meanwhile and 409 ' +
+      '`conflict` when its password changed while this request ran.',
   })
   @ApiBody({
     type: UpdateUserDto,
@@ -85,11 +87,11 @@ export class UsersController {
     'Invalid fields (`validation_failed`), a missing or wrong `currentPassword` for an email or ' +
       'password change (`invalid_current_password`), a malformed id or a malformed body (`malformed_json`).',
   )
-  @ApiProblem(404, 'No such account: an admin’s target, or yours deleted meanwhile (`not_found`).')
+  @ApiProblem(404, 'No such account: an admin’s target, deleted or never there (`not_found`).')
   @ApiProblem(
     409,
-    'The new email belongs to another account (`email_taken`), or the password changed while this ' +
-      'request ran (`conflict`).',
+    'The new email belongs to another account (`email_taken`), or the password of an admin’s target ' +
+      'changed while this request ran (`conflict`).',
   )
   async update(
     @Param('id') id: string,
@@ -111,7 +113,11 @@ export class UsersController {
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblem(404, ADMINS_ONLY_404)
-  async remove(@Param('id') id: string, @RequestOrigin() origin: Origin): Promise<void> {
-    await this.accounts.remove(id, origin);
+  async remove(
+    @Param('id') id: string,
+    @CurrentSession() session: Session,
+    @RequestOrigin() origin: Origin,
+  ): Promise<void> {
+    await this.accounts.remove(id, session, origin);
   }
 }

@@ -1,7 +1,6 @@
 import { HttpStatus, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
-import { Checkpoints } from '../common/checkpoints.js';
 import { UniqueViolations } from '../common/unique-violations.js';
 import { MailModule } from '../mail/mail.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
@@ -16,15 +15,8 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([User]), SessionsModule, MailModule, AuditModule],
   controllers: [UsersController],
-  providers: [
-    UsersService,
-    AccountsService,
-    PasswordService,
-    PasswordPolicy,
-    PwnedPasswords,
-    Checkpoints,
-  ],
-  exports: [UsersService, AccountsService, PasswordService, Checkpoints],
+  providers: [UsersService, AccountsService, PasswordService, PasswordPolicy, PwnedPasswords],
+  exports: [UsersService, AccountsService, PasswordService],
 })
 export class UsersModule implements OnModuleInit {
   constructor(private readonly uniqueViolations: UniqueViolations) {}

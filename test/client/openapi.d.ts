@@ -78,7 +78,7 @@ export interface paths {
     head?: never;
     /**
      * Change email, password or name
-     * @description Changing your own email or password needs `currentPassword` (else 400 `invalid_current_password`, checked before the email is tested for uniqueness). Setting the email to the same address in another case is no change. A real email change sets `emailVerified` to false. A password change keeps this session and ends every other session of the user, including any that a login in flight at that moment would start. Absent fields are left as they are; `name: null` clears the name. 404 when the account was deleted meanwhile; 409 `conflict` when its password changed while this request ran.
+     * @description Changing your own email or password needs `currentPassword` (else 400 `invalid_current_password`, checked before the email is tested for uniqueness). Setting the email to the same address in another case is no change. A real email change sets `emailVerified` to false. A password change keeps this session and ends every other session of the user, including any that a login in flight at that moment would start. Absent fields are left as they are; `name: null` clears the name. When your session ends while this request runs (a logout, your account deleted, your password changed elsewhere), it changes nothing and answers 401 `invalid_token`. For an admin, 404 when the account was deleted meanwhile and 409 `conflict` when its password changed while this request ran.
      */
     patch: operations['updateUser'];
     trace?: never;
@@ -214,7 +214,7 @@ export interface paths {
     put?: never;
     /**
      * End the session of this token
-     * @description The token is refused from now on.
+     * @description The token is refused from now on. A request with this token that is still in flight either finishes its change before the logout answers, or makes none and gets 401 `invalid_token`.
      */
     post: operations['logout'];
     delete?: never;
@@ -1630,7 +1630,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description No such account: an admin’s target, or yours deleted meanwhile (`not_found`). */
+      /** @description No such account: an admin’s target, deleted or never there (`not_found`). */
       404: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];
@@ -1652,7 +1652,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description The new email belongs to another account (`email_taken`), or the password changed while this request ran (`conflict`). */
+      /** @description The new email belongs to another account (`email_taken`), or the password of an admin’s target changed while this request ran (`conflict`). */
       409: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId'];

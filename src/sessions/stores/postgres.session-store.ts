@@ -1,5 +1,11 @@
 import type { OnModuleDestroy } from '@nestjs/common';
-import { type DataSource, LessThanOrEqual, MoreThan, type Repository } from 'typeorm';
+import {
+  type DataSource,
+  type EntityManager,
+  LessThanOrEqual,
+  MoreThan,
+  type Repository,
+} from 'typeorm';
 import type { Clock } from '../clock.js';
 import type { Session } from '../session.js';
 import { SessionRow } from '../session.entity.js';
@@ -58,8 +64,13 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
     });
   }
 
-  async findByTokenDigest(tokenDigest: string, now: Date): Promise<Session | null> {
-    return this.rows.findOneBy({ tokenDigest, expiresAt: MoreThan(now) });
+  async findByTokenDigest(
+    tokenDigest: string,
+    now: Date,
+    within?: EntityManager,
+  ): Promise<Session | null> {
+    const rows = within?.getRepository(SessionRow) ?? this.rows;
+    return rows.findOneBy({ tokenDigest, expiresAt: MoreThan(now) });
   }
 
   /** One conditional UPDATE: a session deleted or expired meanwhile matches no row, so it stays dead. */
