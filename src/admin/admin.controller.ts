@@ -52,7 +52,8 @@ export class AdminController {
     description:
       'Demoting or disabling ends every session of the account at once, on every instance; a disabled ' +
       'account cannot log in (403 `account_disabled`). The last active admin cannot be demoted or ' +
-      'disabled (409 `last_admin`), even by two requests at once. Absent fields stay as they are.',
+      'disabled (409 `last_admin`), even by two requests at once (when the only two admins demote each other, ' +
+      'the second gets 401 `invalid_token`: its own session ended with its demotion). Absent fields stay as they are.',
   })
   @ApiOkResponse({ type: AdminUserDto, description: 'The account as changed.' })
   @ApiProblem(404, NO_SUCH_USER)

@@ -234,15 +234,16 @@ export class AuthController {
     operationId: 'logout',
     summary: 'End the session of this token',
     description:
-      'The token is refused from now on. A request with this token that is still in flight either ' +
-      'finishes its change before the logout answers, or makes none and gets 401 `invalid_token`.',
+      'The token is refused from now on. A write with this token that is still in flight either ' +
+      'commits before the logout answers, or changes nothing and gets 401 `invalid_token`.',
   })
   @ApiNoContentResponse({ description: 'Logged out.' })
   async logout(@CurrentSession() session: Session, @RequestOrigin() origin: Origin): Promise<void> {
     await this.sessions.end(session.userId, session.id);
-    await this.fence.drain(session.userId);
-    // The session store is no transaction of the database's: the row follows the change.
+    // The session store is no transaction of the database's: the row follows the change (and is
+    // written even if waiting for the user's writes in flight fails).
     await this.audit.recordAlone(origin, { action: 'logout', targetId: session.userId });
+    await this.fence.drain(session.userId);
   }
 
   @Post('logout-all')

@@ -66,6 +66,21 @@ export class EmailTokens {
     return rows[0];
   }
 
+  /** Whose live token this is, and the address it went to, without using it up or locking it. */
+  async peek(
+    manager: EntityManager,
+    kind: TokenKind,
+    token: string,
+  ): Promise<ConsumedToken | undefined> {
+    if (!isWellFormedEmailToken(token)) return undefined;
+    const rows = (await manager.query(
+      `SELECT "user_id" AS "userId", "email" FROM "email_tokens"
+        WHERE "digest" = $1 AND "kind" = $2 AND "expires_at" > $3`,
+      [digestEmailToken(token), kind, this.clock.now()],
+    )) as ConsumedToken[];
+    return rows[0];
+  }
+
   async voidAll(manager: EntityManager, kind: TokenKind, userId: string): Promise<void> {
     await manager.delete(EmailToken, { userId, kind });
   }

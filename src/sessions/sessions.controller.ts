@@ -59,9 +59,7 @@ export class SessionsController {
     @CurrentSession() current: Session,
     @RequestOrigin() origin: Origin,
   ): Promise<void> {
-    const ended = await this.sessions.end(current.userId, id);
-    await this.fence.drain(current.userId);
-    if (!ended) {
+    if (!(await this.sessions.end(current.userId, id))) {
       throw new ProblemException(404, 'not_found', 'You have no session with this id.');
     }
     // The session store is no transaction of the database's: the row follows the change.
@@ -70,5 +68,7 @@ export class SessionsController {
       targetId: current.userId,
       details: { sessionId: id },
     });
+    // A write of the ended session still in flight commits before this answers (see logout).
+    await this.fence.drain(current.userId);
   }
 }

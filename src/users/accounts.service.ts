@@ -225,17 +225,21 @@ export class AccountsService {
    * session ends), void the other reset tokens, and enqueue the "password changed" notice.
    */
   async resetPassword(token: string, password: string, origin: Origin): Promise<void> {
+    const pending = await this.tokens.peek(this.dataSource.manager, 'reset', token);
+    if (!pending) throw invalidOrExpiredToken();
+    // Before any transaction, as the breach check may wait on a remote API; a refusal leaves the
+    // link working for a better password.
+    await this.checkNewPassword(password, [pending.email]);
     const passwordHash = await this.passwords.hash(password);
     const userId = await this.dataSource.transaction(async (manager) => {
       await this.checkpoints.reach('token:consuming', digestEmailToken(token));
+      // The fence before the token's row: a delete of the user holds the fence, then (cascading)
+      // the token rows, so taking them the other way round could deadlock with it.
+      await this.fence.enter(manager, { ends: pending.userId });
       const consumed = await this.tokens.consume(manager, 'reset', token);
       if (!consumed) throw invalidOrExpiredToken();
-      // After the token's row lock: no fenced transaction locks a reset token.
-      await this.fence.enter(manager, { ends: consumed.userId });
       const user = await manager.findOneBy(User, { id: consumed.userId });
       if (!user) throw invalidOrExpiredToken();
-      // A refusal rolls the transaction back: the link still works for a better password.
-      await this.checkNewPassword(password, [user.email]);
       await manager.update(
         User,
         { id: user.id },
@@ -253,9 +257,11 @@ export class AccountsService {
   }
 
   async update(id: string, changes: UpdateUserDto, actor: Actor, origin: Origin): Promise<User> {
-    const user = await this.users.getById(id);
+    const isSelf = actor.user.id === id;
+    const user = await this.users.findById(id);
+    // Your own account gone since the guard read it: your session ended with it.
+    if (!user) throw isSelf ? invalidToken() : userNotFound();
     await this.checkpoints.reach('account:read', id);
-    const isSelf = actor.user.id === user.id;
     // The actor's session was made before a credential change that committed since the guard
     // accepted it: it is over, and must not be kept (moved to a newer version) by this change.
     if (isSelf && user.credentialVersion !== actor.session.credentialVersion) throw invalidToken();

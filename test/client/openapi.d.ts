@@ -214,7 +214,7 @@ export interface paths {
     put?: never;
     /**
      * End the session of this token
-     * @description The token is refused from now on. A request with this token that is still in flight either finishes its change before the logout answers, or makes none and gets 401 `invalid_token`.
+     * @description The token is refused from now on. A write with this token that is still in flight either commits before the logout answers, or changes nothing and gets 401 `invalid_token`.
      */
     post: operations['logout'];
     delete?: never;
@@ -278,7 +278,7 @@ export interface paths {
     head?: never;
     /**
      * Change the role of an account, or disable or enable it
-     * @description Demoting or disabling ends every session of the account at once, on every instance; a disabled account cannot log in (403 `account_disabled`). The last active admin cannot be demoted or disabled (409 `last_admin`), even by two requests at once. Absent fields stay as they are.
+     * @description Demoting or disabling ends every session of the account at once, on every instance; a disabled account cannot log in (403 `account_disabled`). The last active admin cannot be demoted or disabled (409 `last_admin`), even by two requests at once (when the only two admins demote each other, the second gets 401 `invalid_token`: its own session ended with its demotion). Absent fields stay as they are.
      */
     patch: operations['administerUser'];
     trace?: never;
