@@ -19,6 +19,9 @@ RUN npm ci --omit=dev --omit=optional
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Without a container memory limit V8 sizes its heap from the host's memory and defers full GCs while
+# RSS climbs; 192 MiB is ~4x the live heap of a soak (docs/reliability.md). Fits a 512 MiB limit.
+ENV NODE_OPTIONS=--max-old-space-size=192
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -51,4 +51,11 @@ describe('Dockerfile', () => {
     expect(last('HEALTHCHECK')).toContain('/health/ready');
     expect(dockerfile).toContain('RUN npm ci --omit=dev --omit=optional');
   });
+
+  it('caps the V8 heap in NODE_OPTIONS (the soak reads the cap from here)', () => {
+    const nodeOptions = dockerfile.filter((line) => line.startsWith('ENV NODE_OPTIONS='));
+    expect(nodeOptions).toEqual([
+      expect.stringMatching(/^ENV NODE_OPTIONS=--max-old-space-size=\d+$/),
+    ]);
+  });
 });
