@@ -1,15 +1,15 @@
 // `npm run soak`: a bounded soak of the production build. Starts `node dist/src/main.js` with
-// NODE_ENV=production and the Docker image's heap limit on a fresh database, drives it with
+// NODE_ENV=production and the Docker image's heap limits on a fresh database, drives it with
 // autocannon (mixed: 70% authenticated reads, 20% logins, 10% register/patch/logout), samples the
 // process's RSS every second and its garbage collections (--trace-gc), and fails on any 5xx,
 // non-2xx, connection error or timeout, or on RSS growth after warm-up beyond the bound.
 // Writes summary.json, summary.md and rss.svg to the output folder.
 //
 //   npm run soak -- [--duration 60] [--connections 50] [--store postgres|redis] [--out soak/results/latest]
-//                   [--max-old-space-size <MiB>|default]
+//                   [--node-options '<flags>']
 //
-// --max-old-space-size: the app's V8 old-space limit; by default the one the Dockerfile sets in
-// NODE_OPTIONS, `default` for V8's own sizing (from the machine's memory).
+// --node-options: the app's NODE_OPTIONS; by default the Dockerfile's (its heap limits), '' for
+// V8's own sizing (from the machine's memory).
 //
 // The database server is SOAK_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL (its database name
 // must contain "test"); a database of its own is created there and dropped afterwards.
@@ -33,19 +33,16 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     store: { type: 'string', default: 'postgres' },
     out: { type: 'string', default: 'soak/results/latest' },
-    'max-old-space-size': { type: 'string' },
+    'node-options': { type: 'string' },
   },
 });
-/** Production's heap limit, read from the image so that the soak runs the app the way it runs there. */
-const imageHeapMiB = () => {
-  const limit = readFileSync('Dockerfile', 'utf8').match(
-    /^ENV NODE_OPTIONS=.*--max-old-space-size=(\d+)/m,
-  );
-  if (!limit) throw new Error('the Dockerfile sets no --max-old-space-size in NODE_OPTIONS');
-  return limit[1];
+/** Production's heap limits, read from the image so that the soak runs the app the way it runs there. */
+const imageNodeOptions = () => {
+  const line = readFileSync('Dockerfile', 'utf8').match(/^ENV NODE_OPTIONS="([^"]*)"$/m);
+  if (!line) throw new Error('the Dockerfile sets no NODE_OPTIONS="…"');
+  return line[1];
 };
-const HEAP_MIB = args['max-old-space-size'] ?? imageHeapMiB();
-const NODE_OPTIONS = HEAP_MIB === 'default' ? '' : `--max-old-space-size=${HEAP_MIB}`;
+const NODE_OPTIONS = args['node-options'] ?? imageNodeOptions();
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 /** The first third of the run is warm-up (JIT, pools, caches filling); the bound applies after it. */
