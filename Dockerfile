@@ -19,6 +19,9 @@ RUN npm ci --omit=dev --omit=optional
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Unlimited, V8 sizes the heap from the host's memory and defers full GCs while RSS climbs: 4x the
+# soak's live heap, a small young generation on Node 24 and 26 alike; fits 512 MiB (docs/reliability.md).
+ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=16"
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

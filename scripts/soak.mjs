@@ -1,10 +1,15 @@
 // `npm run soak`: a bounded soak of the production build. Starts `node dist/src/main.js` with
-// NODE_ENV=production on a fresh database, drives it with autocannon (mixed: 70% authenticated
-// reads, 20% logins, 10% register/patch/logout), samples the process's RSS every second, and fails
-// on any 5xx, non-2xx, connection error or timeout, or on RSS growth after warm-up beyond the bound.
+// NODE_ENV=production and the Docker image's heap limits on a fresh database, drives it with
+// autocannon (mixed: 70% authenticated reads, 20% logins, 10% register/patch/logout), samples the
+// process's RSS every second and its garbage collections (--trace-gc), and fails on any 5xx,
+// non-2xx, connection error or timeout, or on RSS growth after warm-up beyond the bound.
 // Writes summary.json, summary.md and rss.svg to the output folder.
 //
 //   npm run soak -- [--duration 60] [--connections 50] [--store postgres|redis] [--out soak/results/latest]
+//                   [--node-options '<flags>']
+//
+// --node-options: the app's NODE_OPTIONS; by default the Dockerfile's (its heap limits), '' for
+// V8's own sizing (from the machine's memory).
 //
 // The database server is SOAK_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL (its database name
 // must contain "test"); a database of its own is created there and dropped afterwards.
@@ -28,8 +33,16 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     store: { type: 'string', default: 'postgres' },
     out: { type: 'string', default: 'soak/results/latest' },
+    'node-options': { type: 'string' },
   },
 });
+/** Production's heap limits, read from the image so that the soak runs the app the way it runs there. */
+const imageNodeOptions = () => {
+  const line = readFileSync('Dockerfile', 'utf8').match(/^ENV NODE_OPTIONS="([^"]*)"$/m);
+  if (!line) throw new Error('the Dockerfile sets no NODE_OPTIONS="…"');
+  return line[1];
+};
+const NODE_OPTIONS = args['node-options'] ?? imageNodeOptions();
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 /** The first third of the run is warm-up (JIT, pools, caches filling); the bound applies after it. */
@@ -69,6 +82,22 @@ const freePort = async () => {
   server.close();
   return port;
 };
+
+/**
+ * The app's --trace-gc lines: each collection's kind, time since the app started, heap used after
+ * it and pause. A full (mark-compact) collection's "after" is the live heap.
+ */
+const garbageCollections = (stdout) =>
+  [
+    ...stdout.matchAll(
+      /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: ([A-Za-z -]+?)(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \//gm,
+    ),
+  ].map(([, ms, kind, after, pause]) => ({
+    atMs: Number(ms),
+    full: kind.includes('Mark-Compact'),
+    afterMiB: Number(after),
+    pauseMs: Number(pause),
+  }));
 
 const rssBytes = (pid) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
@@ -159,7 +188,7 @@ function requests(accounts, runId) {
   return { counts, list: [logIn(true), ...Array(7).fill(read), logIn(false), change] };
 }
 
-function chart(samples, { warmUp, bound }) {
+function chart(samples, { warmUp, bound, liveHeap }) {
   const width = 720;
   const height = 360;
   const pad = { left: 64, right: 24, top: 40, bottom: 48 };
@@ -169,17 +198,22 @@ function chart(samples, { warmUp, bound }) {
   const x = (t) => pad.left + (t / maxT) * (width - pad.left - pad.right);
   const y = (v) => height - pad.bottom - (v / top) * (height - pad.top - pad.bottom);
   const points = samples.map((sample, i) => `${x(sample.t).toFixed(1)},${y(mib[i]).toFixed(1)}`);
+  const heapPoints = liveHeap
+    .filter((gc) => gc.t >= 0 && gc.t <= maxT)
+    .map((gc) => `${x(gc.t).toFixed(1)},${y(gc.afterMiB).toFixed(1)}`);
   const yTicks = Array.from({ length: 5 }, (_, i) => (top / 4) * i);
   const xTicks = Array.from({ length: 7 }, (_, i) => Math.round((maxT / 6) * i));
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
   <rect width="100%" height="100%" fill="white"/>
-  <text x="${width / 2}" y="22" text-anchor="middle" font-size="14">Latchkey soak: RSS of the app process over time</text>
+  <text x="${width / 2}" y="22" text-anchor="middle" font-size="14">Latchkey soak: RSS and live heap of the app process over time</text>
   <rect x="${pad.left}" y="${pad.top}" width="${x(warmUp) - pad.left}" height="${height - pad.top - pad.bottom}" fill="#eee"/>
   <text x="${pad.left + 6}" y="${pad.top + 16}" fill="#666">warm-up</text>
   ${yTicks.map((v) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${pad.left - 8}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(0)}</text>`).join('\n  ')}
   ${xTicks.map((t) => `<text x="${x(t)}" y="${height - pad.bottom + 18}" text-anchor="middle">${t}</text>`).join('\n  ')}
   ${bound ? `<line x1="${x(warmUp)}" x2="${width - pad.right}" y1="${y(bound)}" y2="${y(bound)}" stroke="#c33" stroke-dasharray="6 4"/><text x="${width - pad.right}" y="${y(bound) - 6}" text-anchor="end" fill="#c33">bound: ${bound.toFixed(0)} MiB</text>` : ''}
   <polyline points="${points.join(' ')}" fill="none" stroke="#2563eb" stroke-width="2"/>
+  <text x="${width - pad.right}" y="${y(mib.at(-1)) + 16}" text-anchor="end" fill="#2563eb">RSS</text>
+  ${heapPoints.length ? `<polyline points="${heapPoints.join(' ')}" fill="none" stroke="#16a34a" stroke-width="2" stroke-dasharray="2 3"/><text x="${width - pad.right}" y="${y(liveHeap.at(-1).afterMiB) - 6}" text-anchor="end" fill="#16a34a">live heap (after each full GC)</text>` : ''}
   <text x="${width / 2}" y="${height - 10}" text-anchor="middle">seconds</text>
   <text x="16" y="${height / 2}" text-anchor="middle" transform="rotate(-90 16 ${height / 2})">RSS (MiB)</text>
 </svg>
@@ -195,9 +229,10 @@ async function main() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let output = '';
-  const app = spawn(process.execPath, ['dist/src/main.js'], {
+  const app = spawn(process.execPath, ['--trace-gc', 'dist/src/main.js'], {
     env: {
       ...process.env,
+      NODE_OPTIONS,
       NODE_ENV: 'production',
       PORT: String(port),
       DATABASE_URL: url.toString(),
@@ -213,7 +248,13 @@ async function main() {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  app.stdout.on('data', (chunk) => (output += chunk));
+  const spawnedAt = Date.now();
+  // --trace-gc writes to stdout: kept apart too, so that no stderr chunk lands inside its lines.
+  let stdout = '';
+  app.stdout.on('data', (chunk) => {
+    output += chunk;
+    stdout += chunk;
+  });
   app.stderr.on('data', (chunk) => (output += chunk));
   const exited = once(app, 'exit');
   let failed = [];
@@ -248,6 +289,13 @@ async function main() {
       timeout: 10,
     });
     clearInterval(sampler);
+    const gcs = garbageCollections(stdout).map((gc) => ({
+      ...gc,
+      t: (gc.atMs - (started - spawnedAt)) / 1000,
+    }));
+    const duringRun = gcs.filter((gc) => gc.t >= 0 && gc.t <= DURATION);
+    const liveHeap = duringRun.filter((gc) => gc.full);
+    const liveAfterWarmUp = liveHeap.filter((gc) => gc.t >= WARM_UP).map((gc) => gc.afterMiB);
 
     const statuses = Object.fromEntries(
       Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count]),
@@ -264,6 +312,7 @@ async function main() {
       when: new Date().toISOString(),
       node: process.version,
       store: args.store,
+      nodeOptions: NODE_OPTIONS,
       durationSeconds: DURATION,
       connections: CONNECTIONS,
       requests: result.requests.total,
@@ -287,11 +336,21 @@ async function main() {
         bound,
         end: samples.at(-1).rss / 2 ** 20,
       },
+      gc: {
+        scavenges: duringRun.filter((gc) => !gc.full).length,
+        fullCollections: liveHeap.length,
+        pauseSharePercent:
+          (duringRun.reduce((sum, gc) => sum + gc.pauseMs, 0) / (DURATION * 1000)) * 100,
+        liveHeapAfterWarmUpMiB: liveAfterWarmUp.length
+          ? { min: Math.min(...liveAfterWarmUp), max: Math.max(...liveAfterWarmUp) }
+          : null,
+      },
       rssBound: `peak RSS of the last third ≤ peak of the middle third × ${1 + RSS_GROWTH_BOUND} (warm-up: the first ${WARM_UP.toFixed(0)} s)`,
       samples: samples.map((s) => ({
         t: Number(s.t.toFixed(1)),
         rssMiB: Number((s.rss / 2 ** 20).toFixed(1)),
       })),
+      liveHeap: liveHeap.map((gc) => ({ t: Number(gc.t.toFixed(1)), afterMiB: gc.afterMiB })),
     };
     if (fiveXx > 0) failed.push(`${fiveXx} responses were 5xx`);
     if (result.non2xx > 0) failed.push(`${result.non2xx} responses were not 2xx`);
@@ -302,11 +361,12 @@ async function main() {
 
     mkdirSync(args.out, { recursive: true });
     writeFileSync(join(args.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    writeFileSync(join(args.out, 'rss.svg'), chart(samples, { warmUp: WARM_UP, bound }));
+    writeFileSync(join(args.out, 'rss.svg'), chart(samples, { warmUp: WARM_UP, bound, liveHeap }));
     const f = (n) => n.toFixed(1);
+    const live = summary.gc.liveHeapAfterWarmUpMiB;
     const table = `# Soak: ${DURATION} s, ${CONNECTIONS} connections, SESSION_STORE=${args.store}
 
-${summary.when}, Node ${process.version}. ${failed.length ? `**FAILED**: ${failed.join('; ')}` : 'Passed.'}
+${summary.when}, Node ${process.version}, app started with NODE_OPTIONS=${NODE_OPTIONS || '(none: V8 sizes the heap)'}. ${failed.length ? `**FAILED**: ${failed.join('; ')}` : 'Passed.'}
 
 | figure | value |
 |---|---|
@@ -323,6 +383,8 @@ ${summary.when}, Node ${process.version}. ${failed.length ? `**FAILED**: ${faile
 | 5xx / non-2xx / connection errors / timeouts | ${fiveXx} / ${result.non2xx} / ${result.errors} / ${result.timeouts} |
 | RSS start / peak after warm-up (middle third) / peak of last third / end | ${f(summary.rssMiB.start)} / ${f(middlePeak)} / ${f(latePeak)} / ${f(summary.rssMiB.end)} MiB |
 | RSS bound | ${summary.rssBound}: ${f(bound)} MiB |
+| garbage collections: scavenges / full / pause share of the run | ${summary.gc.scavenges} / ${summary.gc.fullCollections} / ${summary.gc.pauseSharePercent.toFixed(2)}% |
+| live heap after full GCs after warm-up (min–max) | ${live ? `${f(live.min)}–${f(live.max)} MiB` : 'no full GC after warm-up'} |
 
 ![RSS over time](rss.svg)
 `;

@@ -51,4 +51,13 @@ describe('Dockerfile', () => {
     expect(last('HEALTHCHECK')).toContain('/health/ready');
     expect(dockerfile).toContain('RUN npm ci --omit=dev --omit=optional');
   });
+
+  it('limits the V8 heap in NODE_OPTIONS (the soak runs the app with the same)', () => {
+    const nodeOptions = dockerfile.filter((line) => line.startsWith('ENV NODE_OPTIONS='));
+    expect(nodeOptions).toEqual([
+      expect.stringMatching(
+        /^ENV NODE_OPTIONS="--max-old-space-size=\d+ --max-semi-space-size=\d+"$/,
+      ),
+    ]);
+  });
 });
