@@ -421,8 +421,9 @@ function markdown(record, summary) {
     '- Login and register run on the memory-store service; their baselines are raw argon2id verify and hash ' +
       'with the same parameters and thread pool, the same number of operations in flight as connections.',
     '- Live sessions: the service started with that many sessions put into its memory store before it ' +
-      'listens (`bench/lib/preloaded-service.mjs`); heap per session is the growth of `heapUsed` (after full ' +
-      'collections) over the fill, divided by the number of sessions, maps included.',
+      'listens (`bench/lib/preloaded-service.mjs`); heap per session is the growth of `heapUsed` plus ' +
+      '`arrayBuffers` (the typed arrays the store packs sessions into live outside the V8 heap), after full ' +
+      'collections, over the fill, divided by the number of sessions, indexes included.',
     '- Two instances: two processes of the redis-store service sharing one database and Redis; the load is ' +
       'split over them (half the connections each, run at once): throughput is the sum, p99 the worse of the two. ' +
       'The ratio is to one instance (the redis-store row) in the same round.',
