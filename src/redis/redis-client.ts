@@ -32,7 +32,9 @@ export type RedisAddress = Partial<Pick<RedisConfig, 'url'>> &
 /**
  * Every request sends a command or two (the rate limit, the redis session store): commands issued
  * in the same turn of the event loop, by any requests, go out as one write and one read instead of
- * a system call each (ioredis' auto-pipelining; order per connection is kept).
+ * a system call each (ioredis' auto-pipelining; order per connection is kept). One server only:
+ * on a cluster, ioredis groups a script's command by its first argument (the key count), not its
+ * first key, and then fails pipelines that mix slots.
  */
 const AUTO_PIPELINING = { enableAutoPipelining: true };
 
@@ -43,7 +45,6 @@ export function createRedisClient(config: RedisAddress): RedisClient | null {
   // waiting for one. The cluster's own queue would also have no timeout at all.
   if (config.clusterNodes.length > 0) {
     return new Cluster(config.clusterNodes, {
-      ...AUTO_PIPELINING,
       lazyConnect: true,
       enableOfflineQueue: false,
       redisOptions: options,
