@@ -12,6 +12,7 @@ import { SessionsService } from '../src/sessions/sessions.service.js';
 import { MemorySessionStore } from '../src/sessions/stores/memory.session-store.js';
 import { PostgresSessionStore } from '../src/sessions/stores/postgres.session-store.js';
 import { RedisSessionStore } from '../src/sessions/stores/redis.session-store.js';
+import { User } from '../src/users/user.entity.js';
 import { e2eDatabaseUrl, migrateOnce } from './support/app.js';
 import { ManualClock } from './support/manual-clock.js';
 import { deleteKeys, redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
@@ -462,13 +463,15 @@ describe.each(Object.keys(drivers))('SessionStore contract: %s', (name) => {
       it('slides the idle window on use, writing at most once per touch interval', async () => {
         const { token, session: started } = await start();
         clock.advance(30);
-        expect((await sessions.authenticate(token))?.lastUsedAt).toEqual(started.lastUsedAt);
+        expect((await sessions.authenticate(token))?.session.lastUsedAt).toEqual(
+          started.lastUsedAt,
+        );
         clock.advance(31);
         const slid = await sessions.authenticate(token);
-        expect(slid?.lastUsedAt).toEqual(clock.now());
-        expect(slid?.expiresAt).toEqual(new Date(clock.now().getTime() + 24 * HOUR * 1000));
+        expect(slid?.session.lastUsedAt).toEqual(clock.now());
+        expect(slid?.session.expiresAt).toEqual(new Date(clock.now().getTime() + 24 * HOUR * 1000));
         const stored = await store.findByTokenDigest(started.tokenDigest, clock.now());
-        expect(stored?.expiresAt).toEqual(slid?.expiresAt);
+        expect(stored?.expiresAt).toEqual(slid?.session.expiresAt);
       });
 
       it('ends a session unused for the idle timeout', async () => {
@@ -486,7 +489,9 @@ describe.each(Object.keys(drivers))('SessionStore contract: %s', (name) => {
           await expect(sessions.authenticate(token)).resolves.not.toBeNull();
         }
         const last = await sessions.authenticate(token);
-        expect(last?.expiresAt.getTime()).toBeLessThanOrEqual(started.absoluteExpiresAt.getTime());
+        expect(last?.session.expiresAt.getTime()).toBeLessThanOrEqual(
+          started.absoluteExpiresAt.getTime(),
+        );
         clock.advance((started.absoluteExpiresAt.getTime() - clock.now().getTime()) / 1000);
         await expect(sessions.authenticate(token)).resolves.toBeNull();
       });
@@ -517,6 +522,42 @@ describe('driver specifics', () => {
       await expect(
         dataSource.query(`SELECT 1 FROM sessions WHERE id = $1`, [session.id]),
       ).resolves.toEqual([]);
+    } finally {
+      store.onModuleDestroy();
+      await dataSource.destroy();
+    }
+  });
+
+  it("postgres: reads a live session with its owner's current row in one statement", async () => {
+    await migrateOnce();
+    const clock = new ManualClock(new Date());
+    const dataSource = await new DataSource(dataSourceOptions(e2eDatabaseUrl())).initialize();
+    const store = new PostgresSessionStore(dataSource, clock, { maxPerUser: MAX_PER_USER });
+    try {
+      const sessions = new SessionsService(store, clock, policy);
+      const [{ id: userId }] = await dataSource.query(
+        `INSERT INTO users (email, password_hash) VALUES ($1, 'not a hash') RETURNING id`,
+        [`owner-${randomUUID()}@example.com`],
+      );
+      const started = await sessions.start({ id: userId, credentialVersion: 0 }, {});
+      if (!started) throw new Error('the store refused a session of a current user');
+      const digest = started.session.tokenDigest;
+      // Changed after the session was made: the owner is read as it is now.
+      await dataSource.query(
+        `UPDATE users SET credential_version = 1, role = 'admin', disabled = true WHERE id = $1`,
+        [userId],
+      );
+      const found = await store.findWithOwnerByTokenDigest(digest, clock.now());
+      expect(found?.session).toEqual(await store.findByTokenDigest(digest, clock.now()));
+      expect(found?.owner).toEqual(
+        await dataSource.getRepository(User).findOneByOrFail({ id: userId }),
+      );
+      expect(found?.owner).toMatchObject({ credentialVersion: 1, role: 'admin', disabled: true });
+      await expect(
+        store.findWithOwnerByTokenDigest(digestToken('other'), clock.now()),
+      ).resolves.toBeNull();
+      clock.advance(24 * HOUR);
+      await expect(store.findWithOwnerByTokenDigest(digest, clock.now())).resolves.toBeNull();
     } finally {
       store.onModuleDestroy();
       await dataSource.destroy();

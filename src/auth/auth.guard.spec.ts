@@ -6,8 +6,8 @@ import { PATH_IDS_KEY, ROLES_KEY } from '../common/decorators/roles.decorator.js
 import { IS_PUBLIC_KEY } from '../common/decorators/public.decorator.js';
 import { ProblemException } from '../common/problem.exception.js';
 import type { Session } from '../sessions/session.js';
-import type { SessionsService } from '../sessions/sessions.service.js';
-import type { User } from '../users/user.entity.js';
+import type { Authenticated, SessionsService } from '../sessions/sessions.service.js';
+import { User } from '../users/user.entity.js';
 import type { UsersService } from '../users/users.service.js';
 import { type AuthenticatedRequest, AuthGuard } from './auth.guard.js';
 
@@ -29,18 +29,19 @@ const CAROL_NEWER_TOKEN = 'lk_' + 'f'.repeat(43);
 const DAVE_ID = 'f6f6f6f6-0000-4000-8000-000000000006';
 const DAVE_TOKEN = 'lk_' + 'g'.repeat(43);
 
-const makeUser = (id: string, role: User['role'] = 'user', credentialVersion = 0): User => ({
-  id,
-  email: `${id}@example.com`,
-  name: null,
-  passwordHash: '$argon2id$...',
-  emailVerified: true,
-  role,
-  disabled: false,
-  credentialVersion,
-  createdAt: new Date('2030-01-01T00:00:00Z'),
-  updatedAt: new Date('2030-01-01T00:00:00Z'),
-});
+const makeUser = (id: string, role: User['role'] = 'user', credentialVersion = 0): User =>
+  Object.assign(new User(), {
+    id,
+    email: `${id}@example.com`,
+    name: null,
+    passwordHash: '$argon2id$...',
+    emailVerified: true,
+    role,
+    disabled: false,
+    credentialVersion,
+    createdAt: new Date('2030-01-01T00:00:00Z'),
+    updatedAt: new Date('2030-01-01T00:00:00Z'),
+  });
 
 const makeSession = (userId: string, credentialVersion = 0): Session => ({
   id: `session-of-${userId}-v${credentialVersion}`,
@@ -60,7 +61,7 @@ const USERS = new Map([
   [BOB_ID, makeUser(BOB_ID)],
   [ADMIN_ID, makeUser(ADMIN_ID, 'admin')],
   [CAROL_ID, makeUser(CAROL_ID, 'user', 3)],
-  [DAVE_ID, { ...makeUser(DAVE_ID), disabled: true }],
+  [DAVE_ID, Object.assign(makeUser(DAVE_ID), { disabled: true })],
 ]);
 const SESSIONS = new Map([
   [ALICE_TOKEN, makeSession(ALICE_ID)],
@@ -123,12 +124,15 @@ async function problemFrom(promise: Promise<unknown>): Promise<ProblemException>
 }
 
 describe('AuthGuard', () => {
-  let authenticate: jest.Mock<(token: string) => Promise<Session | null>>;
+  let authenticate: jest.Mock<(token: string) => Promise<Authenticated | null>>;
   let findById: jest.Mock<(id: string) => Promise<User | null>>;
   let guard: AuthGuard;
 
   beforeEach(() => {
-    authenticate = jest.fn(async (token: string) => SESSIONS.get(token) ?? null);
+    authenticate = jest.fn(async (token: string) => {
+      const session = SESSIONS.get(token);
+      return session ? { session } : null;
+    });
     findById = jest.fn(async (id: string) => USERS.get(id) ?? null);
     guard = new AuthGuard(
       new Reflector(),
@@ -419,6 +423,45 @@ describe('AuthGuard', () => {
     it('checks authentication first: no token is 401, not 403', async () => {
       const { context } = fakeContext({ classMeta: { [ROLES_KEY]: ['admin'] } });
       expect((await problemFrom(guard.canActivate(context))).getStatus()).toBe(401);
+    });
+  });
+  describe('a session store that reads the owner with the session', () => {
+    beforeEach(() => {
+      authenticate.mockImplementation(async (token: string) => {
+        const session = SESSIONS.get(token);
+        const owner = session && USERS.get(session.userId);
+        return session && owner ? { session, owner } : null;
+      });
+    });
+
+    it('uses that owner and reads no user itself', async () => {
+      const { context, request } = fakeContext({ authorization: `Bearer ${ALICE_TOKEN}` });
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(findById).not.toHaveBeenCalled();
+      expect(request.auth).toEqual({
+        user: USERS.get(ALICE_ID),
+        session: SESSIONS.get(ALICE_TOKEN),
+      });
+    });
+
+    it.each([
+      ['of an older credential version', CAROL_STALE_TOKEN],
+      ['of a newer credential version', CAROL_NEWER_TOKEN],
+      ['of a disabled account', DAVE_TOKEN],
+    ])('refuses a session %s with invalid_token', async (_, token) => {
+      const { context, request } = fakeContext({ authorization: `Bearer ${token}` });
+      const problem = await problemFrom(guard.canActivate(context));
+      expect(problem.code).toBe('invalid_token');
+      expect(findById).not.toHaveBeenCalled();
+      expect(request.auth).toBeUndefined();
+    });
+
+    it("applies @Roles() to that owner's role", async () => {
+      const route = (authorization: string) =>
+        fakeContext({ authorization, handlerMeta: { [ROLES_KEY]: ['admin'] } }).context;
+      await expect(guard.canActivate(route(`Bearer ${ADMIN_TOKEN}`))).resolves.toBe(true);
+      const problem = await problemFrom(guard.canActivate(route(`Bearer ${ALICE_TOKEN}`)));
+      expect(problem.getStatus()).toBe(403);
     });
   });
 });

@@ -43,6 +43,11 @@ const decodable = (segment: string) => {
 export function escapeUndecodablePath(request: Request, _response: Response, next: NextFunction) {
   const queryAt = request.url.indexOf('?');
   const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+  // Nearly every path has no escape at all: nothing to decode, nothing to split.
+  if (!path.includes('%')) {
+    next();
+    return;
+  }
   const escaped = path
     .split('/')
     .map((segment) => (decodable(segment) ? segment : segment.replaceAll('%', '%25')))

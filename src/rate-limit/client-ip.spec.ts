@@ -5,6 +5,13 @@ describe('clientBucket', () => {
   it('keeps an IPv4 address, also one that arrives IPv4-mapped', () => {
     expect(clientBucket('203.0.113.7')).toBe('203.0.113.7');
     expect(clientBucket('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientBucket('::FFFF:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientBucket('::ffff:cb00:7107')).toBe('203.0.113.7');
+  });
+
+  it('buckets what only looks IPv4-mapped as the IPv6 address it is', () => {
+    expect(clientBucket('::ffff:203.0.113.700')).toBe('unknown');
+    expect(clientBucket('1::ffff:203.0.113.7')).toBe('1:0:0:0::/64');
   });
 
   it('puts every address of an IPv6 /64 in one bucket, and none of the next', () => {

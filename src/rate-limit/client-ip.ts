@@ -1,4 +1,8 @@
 import ipaddr from 'ipaddr.js';
+import { isIPv4 } from 'node:net';
+
+/** How an IPv4 client arrives on a dual-stack socket. */
+const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
 /**
  * The bucket of a client address for rate limiting: an IPv4 address itself (also when it arrives
@@ -6,6 +10,10 @@ import ipaddr from 'ipaddr.js';
  * whole /64 and could rotate through it at will.
  */
 export function clientBucket(ip: string | undefined): string {
+  // Every request comes here: the common forms skip ipaddr's general parser, with the same result.
+  if (ip && isIPv4(ip)) return ip;
+  const mapped = ip && IPV4_MAPPED.exec(ip)?.[1];
+  if (mapped && isIPv4(mapped)) return mapped;
   if (!ip || !ipaddr.isValid(ip)) return 'unknown';
   const address = ipaddr.process(ip);
   if (address.kind() === 'ipv4') return address.toString();

@@ -7,6 +7,16 @@ export interface KeptSession {
   credentialVersion: number;
 }
 
+/** A live session and its owner's account, read together in one step. */
+export interface SessionWithOwner {
+  session: Session;
+  /**
+   * The owner's account as the accounts' entity (the target of SessionRow's `user` relation)
+   * reads it. Unknown here: sessions build on no feature above them.
+   */
+  owner: unknown;
+}
+
 /**
  * Where sessions live. The injection token for the driver chosen by SESSION_STORE.
  *
@@ -34,6 +44,13 @@ export abstract class SessionStore {
     now: Date,
     within?: EntityManager,
   ): Promise<Session | null>;
+
+  /**
+   * Optional, for a store that keeps sessions beside the accounts: the live session with this
+   * token digest and its owner's account as one read (one round trip, one snapshot), or null.
+   * Without it, the caller reads the owner itself after findByTokenDigest.
+   */
+  findWithOwnerByTokenDigest?(tokenDigest: string, now: Date): Promise<SessionWithOwner | null>;
 
   /** Records use: moves lastUsedAt and expiresAt. False when the session is gone. */
   abstract touch(userId: string, id: string, lastUsedAt: Date, expiresAt: Date): Promise<boolean>;

@@ -121,7 +121,9 @@ describe('SessionsService', () => {
     it("records the owner's credential version on the session", async () => {
       const { token, session } = await start({ ...ALICE, credentialVersion: 7 });
       expect(session.credentialVersion).toBe(7);
-      await expect(service.authenticate(token)).resolves.toMatchObject({ credentialVersion: 7 });
+      await expect(service.authenticate(token)).resolves.toMatchObject({
+        session: { credentialVersion: 7 },
+      });
     });
 
     it('answers null, and hands out no token, when the store refuses the session', async () => {
@@ -152,7 +154,7 @@ describe('SessionsService', () => {
   describe('authenticate', () => {
     it('returns the session for its token', async () => {
       const { token, session } = await start(ALICE, {});
-      await expect(service.authenticate(token)).resolves.toEqual(session);
+      await expect(service.authenticate(token)).resolves.toEqual({ session });
     });
 
     it.each([
@@ -186,8 +188,8 @@ describe('SessionsService', () => {
       const seen = await service.authenticate(token);
 
       expect(touch).not.toHaveBeenCalled();
-      expect(seen?.lastUsedAt).toEqual(session.lastUsedAt);
-      expect(seen?.expiresAt).toEqual(session.expiresAt);
+      expect(seen?.session.lastUsedAt).toEqual(session.lastUsedAt);
+      expect(seen?.session.expiresAt).toEqual(session.expiresAt);
     });
 
     it('slides the idle window once the touch interval has passed', async () => {
@@ -201,7 +203,7 @@ describe('SessionsService', () => {
       const slid = new Date(now.getTime() + 30 * MINUTE);
       expect(touch).toHaveBeenCalledTimes(1);
       expect(touch).toHaveBeenCalledWith(ALICE.id, session.id, now, slid);
-      expect(seen).toMatchObject({ id: session.id, lastUsedAt: now, expiresAt: slid });
+      expect(seen?.session).toMatchObject({ id: session.id, lastUsedAt: now, expiresAt: slid });
       await expect(store.findByTokenDigest(session.tokenDigest, now)).resolves.toMatchObject({
         lastUsedAt: now,
         expiresAt: slid,
@@ -278,7 +280,7 @@ describe('SessionsService', () => {
       // 110 minutes in: now + idle TTL would be 140 minutes, past the 120-minute cap.
       const seen = await service.authenticate(token);
       expect(seen).not.toBeNull();
-      expect(seen?.expiresAt).toEqual(session.absoluteExpiresAt);
+      expect(seen?.session.expiresAt).toEqual(session.absoluteExpiresAt);
     });
 
     it('returns null when the session is revoked between lookup and touch', async () => {
@@ -356,8 +358,7 @@ describe('SessionsService', () => {
       await service.endAll(ALICE.id, { id: kept.session.id, credentialVersion: 1 });
 
       await expect(service.authenticate(kept.token)).resolves.toMatchObject({
-        id: kept.session.id,
-        credentialVersion: 1,
+        session: { id: kept.session.id, credentialVersion: 1 },
       });
       await expect(service.authenticate(ended.token)).resolves.toBeNull();
       const moved = { ...ALICE, credentialVersion: 1 };

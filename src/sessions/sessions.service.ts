@@ -16,6 +16,13 @@ export interface SessionOwner {
   credentialVersion: number;
 }
 
+/** What a bearer token opened: its session, and the owner's account when the store read it too. */
+export interface Authenticated {
+  session: Session;
+  /** As SessionWithOwner's; absent when the store keeps no accounts: the caller reads it itself. */
+  owner?: unknown;
+}
+
 export interface ClientInfo {
   ip?: string | null;
   userAgent?: string | null;
@@ -56,18 +63,22 @@ export class SessionsService {
     return (await this.store.create(session)) ? { token, session } : null;
   }
 
-  /** The live session for a bearer token, its idle window slid; null for any token we would not accept. */
-  async authenticate(token: string): Promise<Session | null> {
+  /**
+   * The live session for a bearer token, its idle window slid (with its owner, when the store reads
+   * both at once); null for any token we would not accept.
+   */
+  async authenticate(token: string): Promise<Authenticated | null> {
     if (!isWellFormedToken(token)) return null;
     const now = this.clock.now();
     const digest = digestToken(token);
-    const session = await this.store.findByTokenDigest(digest, now);
-    if (!session || !digestsEqual(session.tokenDigest, digest)) return null;
+    const found = await this.find(digest, now);
+    if (!found || !digestsEqual(found.session.tokenDigest, digest)) return null;
+    const { session } = found;
     // Sliding rewrites at most once per touch interval, so reads do not all become writes.
-    if (now.getTime() - session.lastUsedAt.getTime() < this.config.touchIntervalMs) return session;
+    if (now.getTime() - session.lastUsedAt.getTime() < this.config.touchIntervalMs) return found;
     const expiresAt = this.expiryAfterUse(now, session.absoluteExpiresAt);
     if (!(await this.store.touch(session.userId, session.id, now, expiresAt))) return null;
-    return { ...session, lastUsedAt: now, expiresAt };
+    return { ...found, session: { ...session, lastUsedAt: now, expiresAt } };
   }
 
   /** The user's sessions that still count: live, and made under the current credential version. */
@@ -83,6 +94,14 @@ export class SessionsService {
   /** Ends every session of the user but `keep`, which moves to the user's new credential version. */
   endAll(userId: string, keep?: KeptSession): Promise<void> {
     return this.store.revokeAllForUser(userId, keep);
+  }
+
+  private async find(digest: string, now: Date): Promise<Authenticated | null> {
+    if (this.store.findWithOwnerByTokenDigest) {
+      return this.store.findWithOwnerByTokenDigest(digest, now);
+    }
+    const session = await this.store.findByTokenDigest(digest, now);
+    return session && { session };
   }
 
   private expiryAfterUse(now: Date, absoluteExpiresAt: Date): Date {

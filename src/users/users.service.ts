@@ -2,6 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { ProblemException } from '../common/problem.exception.js';
+import {
+  type EntityColumns,
+  entityColumns,
+  type PreparedStatement,
+  queryPrepared,
+} from '../database/prepared-statements.js';
 import { cannotBeAnEmail, normalizeEmail } from './dto/user-fields.js';
 import { User } from './user.entity.js';
 
@@ -11,10 +17,25 @@ export const userNotFound = () =>
 /** Reads of accounts; every change goes through AccountsService. */
 @Injectable()
 export class UsersService {
-  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+  private readonly columns: EntityColumns<User>;
+  /** Every authenticated request reads its user: prepared once per connection, not built per call. */
+  private readonly byId: PreparedStatement;
 
-  findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {
+    this.columns = entityColumns(users.manager.connection, User, 'u');
+    this.byId = {
+      name: 'latchkey_user_by_id',
+      text: `SELECT ${this.columns.select} FROM users u WHERE u.id = $1`,
+    };
+  }
+
+  async findById(id: string): Promise<User | null> {
+    const [row] = await queryPrepared<Record<string, unknown>>(
+      this.users.manager.connection,
+      this.byId,
+      [id],
+    );
+    return row ? this.columns.read(row) : null;
   }
 
   findByEmail(email: string): Promise<User | null> {

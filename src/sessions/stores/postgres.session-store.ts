@@ -6,10 +6,16 @@ import {
   MoreThan,
   type Repository,
 } from 'typeorm';
+import {
+  type EntityColumns,
+  entityColumns,
+  type PreparedStatement,
+  queryPrepared,
+} from '../../database/prepared-statements.js';
 import type { Clock } from '../clock.js';
 import type { Session } from '../session.js';
 import { SessionRow } from '../session.entity.js';
-import { type KeptSession, SessionStore } from '../session-store.js';
+import { type KeptSession, SessionStore, type SessionWithOwner } from '../session-store.js';
 
 const PURGE_INTERVAL_MS = 10 * 60_000;
 
@@ -19,6 +25,12 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
  */
 export class PostgresSessionStore extends SessionStore implements OnModuleDestroy {
   private readonly rows: Repository<SessionRow>;
+  private readonly sessionColumns: EntityColumns<SessionRow>;
+  /** The accounts' entity, found through the `user` relation: sessions import no feature above them. */
+  private readonly ownerColumns: EntityColumns<object>;
+  /** The lookups every authenticated request makes: prepared once per connection. */
+  private readonly byDigest: PreparedStatement;
+  private readonly withOwnerByDigest: PreparedStatement;
   private readonly purger = setInterval(
     () => void this.purgeExpired().catch(() => undefined),
     PURGE_INTERVAL_MS,
@@ -31,6 +43,25 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
   ) {
     super();
     this.rows = dataSource.getRepository(SessionRow);
+    this.sessionColumns = entityColumns(dataSource, SessionRow, 's', 's_');
+    const owners = dataSource.getMetadata(SessionRow).findRelationWithPropertyPath('user');
+    if (!owners) throw new Error("SessionRow has no 'user' relation");
+    this.ownerColumns = entityColumns<object>(
+      dataSource,
+      owners.inverseEntityMetadata.target,
+      'u',
+      'u_',
+    );
+    const live = 's.token_digest = $1 AND s.expires_at > $2';
+    this.byDigest = {
+      name: 'latchkey_session_by_digest',
+      text: `SELECT ${this.sessionColumns.select} FROM sessions s WHERE ${live}`,
+    };
+    this.withOwnerByDigest = {
+      name: 'latchkey_session_with_owner_by_digest',
+      text: `SELECT ${this.sessionColumns.select}, ${this.ownerColumns.select}
+               FROM sessions s JOIN users u ON u.id = s.user_id WHERE ${live}`,
+    };
   }
 
   onModuleDestroy(): void {
@@ -69,8 +100,26 @@ export class PostgresSessionStore extends SessionStore implements OnModuleDestro
     now: Date,
     within?: EntityManager,
   ): Promise<Session | null> {
-    const rows = within?.getRepository(SessionRow) ?? this.rows;
-    return rows.findOneBy({ tokenDigest, expiresAt: MoreThan(now) });
+    const values = [tokenDigest, now];
+    const [row] = within
+      ? ((await within.query(this.byDigest.text, values)) as Record<string, unknown>[])
+      : await queryPrepared<Record<string, unknown>>(this.dataSource, this.byDigest, values);
+    return row ? this.sessionColumns.read(row) : null;
+  }
+
+  /** One statement: the guard's checks then compare the session with the owner of the same snapshot. */
+  override async findWithOwnerByTokenDigest(
+    tokenDigest: string,
+    now: Date,
+  ): Promise<SessionWithOwner | null> {
+    const [row] = await queryPrepared<Record<string, unknown>>(
+      this.dataSource,
+      this.withOwnerByDigest,
+      [tokenDigest, now],
+    );
+    return row
+      ? { session: this.sessionColumns.read(row), owner: this.ownerColumns.read(row) }
+      : null;
   }
 
   /** One conditional UPDATE: a session deleted or expired meanwhile matches no row, so it stays dead. */
