@@ -2,12 +2,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { Checkpoint } from '../src/common/checkpoints.js';
 import { digestEmailToken } from '../src/mail/email-tokens.js';
 import { fenceKey } from '../src/sessions/session-fence.js';
 import { SessionStore } from '../src/sessions/session-store.js';
 import { createTestApp } from './support/app.js';
 import { TestCheckpoints } from './support/checkpoints.js';
-import { account, api, bearer, login, PASSWORD, uniqueEmail } from './support/factories.js';
+import {
+  type Account,
+  account,
+  api,
+  bearer,
+  login,
+  PASSWORD,
+  uniqueEmail,
+} from './support/factories.js';
 import { startLoad } from './support/load.js';
 import { eventually, TestSmtpServer, tokenFrom } from './support/smtp.js';
 import { redisUnavailableReason, TEST_REDIS_URL } from './support/redis.js';
@@ -134,15 +143,21 @@ describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (stor
       }[]
     )[0].name;
 
-  test('a write past the guard but not yet started when its session’s logout answers makes no change and gets 401', async () => {
-    const user = await account(app);
-    const hold = checkpoints.hold('account:read', user.id);
+  /** A rename of `user` with its own token, held at `checkpoint` until the test releases it. */
+  async function heldRename(checkpoint: Checkpoint, user: Account, name: string) {
+    const hold = checkpoints.hold(checkpoint, user.id);
     const patch = api(app)
       .patch(`/users/${user.id}`)
       .set(bearer(user.token))
-      .send({ name: 'written after the logout' })
+      .send({ name })
       .then((r) => r);
     await hold.waiting(1);
+    return { hold, patch };
+  }
+
+  test('a write past the guard but not yet started when its session’s logout answers makes no change and gets 401', async () => {
+    const user = await account(app);
+    const { hold, patch } = await heldRename('account:read', user, 'written after the logout');
     await api(app).post('/auth/logout').set(bearer(user.token)).expect(204);
     hold.release();
     const response = await patch;
@@ -152,13 +167,11 @@ describe.each(['postgres', 'redis'])('races under load, SESSION_STORE=%s', (stor
 
   test('a write under way when its session’s logout arrives commits before the logout answers', async () => {
     const user = await account(app);
-    const hold = checkpoints.hold('session:write-checked', user.id);
-    const patch = api(app)
-      .patch(`/users/${user.id}`)
-      .set(bearer(user.token))
-      .send({ name: 'written before the logout' })
-      .then((r) => r);
-    await hold.waiting(1);
+    const { hold, patch } = await heldRename(
+      'session:write-checked',
+      user,
+      'written before the logout',
+    );
     let answered = false;
     const logout = api(app)
       .post('/auth/logout')

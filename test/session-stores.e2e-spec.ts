@@ -500,7 +500,18 @@ describe.each(Object.keys(drivers))('SessionStore contract: %s', (name) => {
 });
 
 describe('driver specifics', () => {
-  it('postgres: stores only the token digest, and purges expired rows', async () => {
+  /** A postgres store on the test database, with one user who has one fresh session. */
+  async function withPostgresSession(
+    emailPrefix: string,
+    test: (setup: {
+      clock: ManualClock;
+      dataSource: DataSource;
+      store: PostgresSessionStore;
+      userId: string;
+      token: string;
+      session: Session;
+    }) => Promise<void>,
+  ): Promise<void> {
     await migrateOnce();
     const clock = new ManualClock(new Date());
     const dataSource = await new DataSource(dataSourceOptions(e2eDatabaseUrl())).initialize();
@@ -509,11 +520,19 @@ describe('driver specifics', () => {
       const sessions = new SessionsService(store, clock, policy);
       const [{ id: userId }] = await dataSource.query(
         `INSERT INTO users (email, password_hash) VALUES ($1, 'not a hash') RETURNING id`,
-        [`purge-${randomUUID()}@example.com`],
+        [`${emailPrefix}-${randomUUID()}@example.com`],
       );
       const started = await sessions.start({ id: userId, credentialVersion: 0 }, {});
       if (!started) throw new Error('the store refused a session of a current user');
-      const { token, session } = started;
+      await test({ clock, dataSource, store, userId, ...started });
+    } finally {
+      store.onModuleDestroy();
+      await dataSource.destroy();
+    }
+  }
+
+  it('postgres: stores only the token digest, and purges expired rows', () =>
+    withPostgresSession('purge', async ({ clock, dataSource, store, token, session }) => {
       const rows = await dataSource.query(`SELECT * FROM sessions WHERE id = $1`, [session.id]);
       expect(JSON.stringify(rows)).not.toContain(token);
       expect(rows[0].token_digest).toBe(digestToken(token));
@@ -522,26 +541,11 @@ describe('driver specifics', () => {
       await expect(
         dataSource.query(`SELECT 1 FROM sessions WHERE id = $1`, [session.id]),
       ).resolves.toEqual([]);
-    } finally {
-      store.onModuleDestroy();
-      await dataSource.destroy();
-    }
-  });
+    }));
 
-  it("postgres: reads a live session with its owner's current row in one statement", async () => {
-    await migrateOnce();
-    const clock = new ManualClock(new Date());
-    const dataSource = await new DataSource(dataSourceOptions(e2eDatabaseUrl())).initialize();
-    const store = new PostgresSessionStore(dataSource, clock, { maxPerUser: MAX_PER_USER });
-    try {
-      const sessions = new SessionsService(store, clock, policy);
-      const [{ id: userId }] = await dataSource.query(
-        `INSERT INTO users (email, password_hash) VALUES ($1, 'not a hash') RETURNING id`,
-        [`owner-${randomUUID()}@example.com`],
-      );
-      const started = await sessions.start({ id: userId, credentialVersion: 0 }, {});
-      if (!started) throw new Error('the store refused a session of a current user');
-      const digest = started.session.tokenDigest;
+  it("postgres: reads a live session with its owner's current row in one statement", () =>
+    withPostgresSession('owner', async ({ clock, dataSource, store, userId, session }) => {
+      const digest = session.tokenDigest;
       // Changed after the session was made: the owner is read as it is now.
       await dataSource.query(
         `UPDATE users SET credential_version = 1, role = 'admin', disabled = true WHERE id = $1`,
@@ -558,11 +562,7 @@ describe('driver specifics', () => {
       ).resolves.toBeNull();
       clock.advance(24 * HOUR);
       await expect(store.findWithOwnerByTokenDigest(digest, clock.now())).resolves.toBeNull();
-    } finally {
-      store.onModuleDestroy();
-      await dataSource.destroy();
-    }
-  });
+    }));
 
   (redisSkipReason ? it.skip : it)('redis: every key of a session expires by itself', async () => {
     const prefix = testPrefix();

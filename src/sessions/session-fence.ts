@@ -18,6 +18,13 @@ export interface Fencing {
 /** The advisory lock key's text for a user (hashed to a bigint by PostgreSQL). */
 export const fenceKey = (userId: string) => `session-owner:${userId}`;
 
+/** Takes the user's fence until the transaction ends (one statement's, outside a transaction). */
+const lock = (runner: Pick<EntityManager, 'query'>, userId: string, exclusive: boolean) =>
+  runner.query(
+    `SELECT ${exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(hashtextextended($1, 0))`,
+    [fenceKey(userId)],
+  );
+
 /**
  * Orders a user's session-authenticated writes against the end of that user's sessions, on every
  * instance and whatever the store: a PostgreSQL advisory lock per user, taken at the start of the
@@ -54,8 +61,7 @@ export class SessionFence {
     if (by) exclusive.set(by.userId, false);
     if (ends) exclusive.set(ends, true);
     for (const userId of [...exclusive.keys()].sort()) {
-      const lock = exclusive.get(userId) ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
-      await manager.query(`SELECT ${lock}(hashtextextended($1, 0))`, [fenceKey(userId)]);
+      await lock(manager, userId, exclusive.get(userId) as boolean);
     }
     if (by) {
       await this.ensureLive(manager, by);
@@ -71,9 +77,7 @@ export class SessionFence {
    * waits for a second one.)
    */
   async drain(userId: string): Promise<void> {
-    await this.dataSource.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-      fenceKey(userId),
-    ]);
+    await lock(this.dataSource, userId, true);
   }
 
   /** The guard's check again, now that no end of this user's sessions can be in flight. */
